@@ -1,0 +1,56 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import type { Redis } from 'ioredis';
+import { LoggerModule } from 'nestjs-pino';
+import { ZodValidationPipe } from 'nestjs-zod';
+import type { Logger } from 'pino';
+import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
+import { requestIdFor } from './common/http/request-id';
+import { RedisModule } from './common/redis.module';
+import type { AppConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import type { Database } from './db/database';
+import { DatabaseModule } from './db/database.module';
+import { ObservabilityModule } from './observability/observability.module';
+
+export interface AppDeps {
+  config: AppConfig;
+  database: Database;
+  redis: Redis | null;
+  logger: Logger;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(deps: AppDeps): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(deps.config),
+        DatabaseModule.forRoot(deps.database),
+        RedisModule.forRoot(deps.redis),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            logger: deps.logger,
+            genReqId: (req) => requestIdFor(req),
+            customAttributeKeys: { reqId: 'request_id' },
+            customProps: (req) => ({ route: (req as { routeUrl?: string }).routeUrl }),
+            // Keep request lines small; headers are never logged wholesale (credentials live there).
+            serializers: {
+              req: (req: { method: string; url: string; remoteAddress?: string }) => ({ method: req.method, url: req.url, ip: req.remoteAddress }),
+              res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+            },
+            customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+            autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
+            quietReqLogger: true,
+          },
+        }),
+        ObservabilityModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useClass: ZodValidationPipe },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
+    };
+  }
+}

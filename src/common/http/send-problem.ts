@@ -1,0 +1,16 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, toProblem } from '../errors/problem';
+
+/** Writes a problem+json response; unexpected errors are logged with their request id. */
+export function sendProblem(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = toProblem(err, request.id, request.url.split('?')[0]);
+  if (problem.unexpected) {
+    request.log.error({ err, request_id: request.id }, 'unhandled error');
+  }
+  if (reply.sent) return reply;
+  return reply
+    .status(problem.status)
+    .headers(problem.headers)
+    .header('content-type', PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problem.body));
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/** Values that ship in .env.example or docs; production refuses to start with them. */
+export const EXAMPLE_SECRET_VALUES = new Set([
+  'change-me',
+  'changeme',
+  'secret',
+  'replace-with-32-random-bytes-hex',
+  'your-jwt-secret',
+  'your-api-key-salt',
+  'your-webhook-secret',
+]);
+
+export const MIN_SECRET_LENGTH = 32;
+export const SECRET_NAMES = ['JWT_SECRET', 'API_KEY_SALT', 'WEBHOOK_SECRET', 'ENCRYPTION_KEY'] as const;
+export type SecretName = (typeof SECRET_NAMES)[number];
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const pgUrl = z
+  .string()
+  .url()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
+const redisUrl = z
+  .string()
+  .url()
+  .refine((v) => /^rediss?:\/\//.test(v), 'must be a redis:// or rediss:// URL');
+
+/**
+ * Every environment variable Switchboard reads. `.env.example` documents each one;
+ * a unit test checks the two stay in step.
+ */
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: int(0, 65535).default(3000),
+  PUBLIC_URL: z.string().url().optional(),
+  SWITCHBOARD_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: pgUrl.optional(),
+  DATABASE_POOL_MAX: int(1, 500).default(10),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(15_000),
+  DATABASE_CONNECT_RETRIES: int(0, 100).default(10),
+  MIGRATE_ON_START: bool.default(true),
+  REDIS_URL: redisUrl.optional(),
+  JWT_SECRET: z.string().optional(),
+  API_KEY_SALT: z.string().optional(),
+  WEBHOOK_SECRET: z.string().optional(),
+  ENCRYPTION_KEY: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool.default(false),
+  BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  JSON_MAX_DEPTH: int(2, 1000).default(32),
+  CORS_ORIGINS: list.default([]),
+  TRUST_PROXY: z.string().default('false'),
+  RATE_LIMIT_MAX: int(1, 1_000_000).default(300),
+  RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(60_000),
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+});
+
+export type Env = z.infer<typeof envSchema>;

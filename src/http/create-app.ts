@@ -1,0 +1,118 @@
+import type { IncomingMessage } from 'node:http';
+import { createHash } from 'node:crypto';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { AppModule, type AppDeps } from '../app.module';
+import { DomainError } from '../common/errors/domain-error';
+import { registerJsonParser } from '../common/http/json-body';
+import { requestIdFor } from '../common/http/request-id';
+import { sendProblem } from '../common/http/send-problem';
+import { Lifecycle } from '../observability/lifecycle';
+import { MetricsService } from '../observability/metrics';
+import { setupOpenApi } from './openapi';
+
+export const API_PREFIX = 'api/v1';
+/** Routes served outside `/api/v1`. */
+export const UNPREFIXED_ROUTES = [
+  { path: 'health/live', method: RequestMethod.GET },
+  { path: 'health/ready', method: RequestMethod.GET },
+  { path: 'metrics', method: RequestMethod.GET },
+];
+
+/** Rate-limit bucket: the credential when one is presented (hashed), otherwise the client IP. */
+export function rateLimitKey(request: FastifyRequest): string {
+  const auth = request.headers.authorization ?? request.headers['x-api-key'];
+  const credential = Array.isArray(auth) ? auth[0] : auth;
+  if (credential) return `cred:${createHash('sha256').update(credential).digest('base64url').slice(0, 32)}`;
+  return `ip:${request.ip}`;
+}
+
+/** Builds the HTTP application with every platform convention applied; does not listen. */
+export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplication> {
+  const { config, redis } = deps;
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    genReqId: (raw: IncomingMessage) => requestIdFor(raw),
+    requestIdHeader: false,
+    logger: false,
+    return503OnClosing: true,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(deps), adapter, {
+    bufferLogs: true,
+    bodyParser: false, // our JSON parser (depth + prototype-poisoning checks) is registered below
+    abortOnError: false,
+  });
+  app.useLogger(app.get(PinoNestLogger));
+  app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
+
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const lifecycle = app.get(Lifecycle);
+  const metrics = app.get(MetricsService);
+
+  registerJsonParser(fastify, config.JSON_MAX_DEPTH);
+  fastify.setErrorHandler((err, request, reply) => sendProblem(err, request, reply));
+
+  fastify.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    (request.raw as { routeUrl?: string }).routeUrl = request.routeOptions.url;
+    if (lifecycle.isShuttingDown) {
+      reply.header('connection', 'close').header('retry-after', '5');
+      throw new DomainError('service_unavailable', 'The server is shutting down; retry shortly');
+    }
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration
+      .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
+  });
+
+  await app.register(helmet as never, {
+    // Swagger UI at /docs loads its own script and inline styles only.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  await app.register(cors as never, {
+    origin: (origin: string | undefined, cb: (err: Error | null, allow: boolean) => void) =>
+      cb(null, !!origin && (config.CORS_ORIGINS.includes('*') || config.CORS_ORIGINS.includes(origin))),
+    credentials: false,
+    exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
+    maxAge: 600,
+  });
+  await app.register(rateLimit as never, {
+    global: true,
+    max: config.RATE_LIMIT_MAX,
+    timeWindow: config.RATE_LIMIT_WINDOW_MS,
+    keyGenerator: rateLimitKey,
+    enableDraftSpec: true,
+    // Redis shares the budget across processes; a Redis outage must not take the API down.
+    redis: redis ?? undefined,
+    nameSpace: 'switchboard:ratelimit:',
+    skipOnError: true,
+    allowList: (request: FastifyRequest) => request.url === '/health/live' || request.url === '/health/ready' || request.url === '/metrics',
+    onExceeded: () => metrics.rateLimited.inc(),
+    errorResponseBuilder: (_request: FastifyRequest, context: { after: string; ttl: number }) =>
+      new DomainError('rate_limited', `Rate limit exceeded; retry in ${context.after}`, undefined, {
+        'retry-after': String(Math.max(1, Math.ceil(context.ttl / 1000))),
+      }),
+  });
+
+  setupOpenApi(app);
+  await app.init();
+  return app;
+}

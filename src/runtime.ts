@@ -1,0 +1,84 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config/config';
+import { openDatabase, type Database } from './db/database';
+import { runMigrations } from './db/migrate';
+import { createHttpApp } from './http/create-app';
+import { OPENAPI_JSON_PATH, DOCS_PATH } from './http/openapi';
+import { Lifecycle } from './observability/lifecycle';
+
+export type Role = 'all' | 'api' | 'worker';
+export const ROLES: Role[] = ['all', 'api', 'worker'];
+
+export interface Runtime {
+  app?: NestFastifyApplication;
+  database: Database;
+  redis: Redis | null;
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export function createRedis(url: string, log: Logger): Redis {
+  const redis = new Redis(url, {
+    // Fail fast while Redis is away: callers (rate limit, readiness) degrade instead of hanging.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 200, 5000),
+  });
+  let lastLogged = 0;
+  redis.on('error', (err) => {
+    if (Date.now() - lastLogged > 10_000) {
+      lastLogged = Date.now();
+      log.warn({ err: { message: err.message } }, 'redis unavailable');
+    }
+  });
+  return redis;
+}
+
+/** Opens the database (and Redis), migrates, and starts what the role asks for. */
+export async function startRuntime(config: AppConfig, log: Logger, opts: { role: Role; listen?: boolean }): Promise<Runtime> {
+  if (config.generatedSecrets.length) {
+    log.warn(
+      { secrets: config.generatedSecrets, file: `${config.dataDir}/secrets.json` },
+      'generated secrets and stored them in the data folder; set them explicitly in production',
+    );
+  }
+  const database = await openDatabase(config, log);
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, log) : null;
+  try {
+    if (config.MIGRATE_ON_START) await runMigrations(database.pool);
+    let app: NestFastifyApplication | undefined;
+    let url: string | undefined;
+    if (opts.role === 'all' || opts.role === 'api') {
+      app = await createHttpApp({ config, database, redis, logger: log });
+      if (opts.listen !== false) {
+        await app.listen({ port: config.PORT, host: config.HOST });
+        const address = app.getHttpServer().address();
+        const port = typeof address === 'object' && address ? address.port : config.PORT;
+        const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+        url = config.PUBLIC_URL ?? `http://${host}:${port}`;
+      }
+    }
+    const runtime: Runtime = {
+      app,
+      database,
+      redis,
+      url,
+      async stop() {
+        if (app) {
+          app.get(Lifecycle).beginShutdown();
+          await app.close();
+        }
+        if (redis) await redis.quit().catch(() => redis.disconnect());
+        await database.close();
+      },
+    };
+    if (url) log.info({ url, docs: `${url}${DOCS_PATH}`, openapi: `${url}${OPENAPI_JSON_PATH}`, mode: config.mode, role: opts.role }, `Switchboard listening on ${url} — API docs at ${url}${DOCS_PATH}`);
+    return runtime;
+  } catch (err) {
+    redis?.disconnect();
+    await database.close();
+    throw err;
+  }
+}
