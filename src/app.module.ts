@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
@@ -11,6 +11,7 @@ import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import type { Database } from './db/database';
 import { DatabaseModule } from './db/database.module';
+import { ROOT_LOGGER } from './observability/root-logger';
 import { ObservabilityModule } from './observability/observability.module';
 
 export interface AppDeps {
@@ -18,8 +19,11 @@ export interface AppDeps {
   database: Database;
   redis: Redis | null;
   logger: Logger;
+  /** Extra modules (tests mount probe controllers through this). */
+  extraImports?: Array<Type | DynamicModule>;
 }
 
+@Global()
 @Module({})
 export class AppModule {
   static forRoot(deps: AppDeps): DynamicModule {
@@ -37,19 +41,27 @@ export class AppModule {
             customProps: (req) => ({ route: (req as { routeUrl?: string }).routeUrl }),
             // Keep request lines small; headers are never logged wholesale (credentials live there).
             serializers: {
-              req: (req: { method: string; url: string; remoteAddress?: string }) => ({ method: req.method, url: req.url, ip: req.remoteAddress }),
+              req: (req: { method: string; url: string; remoteAddress?: string }) => ({
+                method: req.method,
+                url: req.url,
+                ip: req.remoteAddress,
+              }),
               res: (res: { statusCode: number }) => ({ status: res.statusCode }),
             },
-            customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+            customLogLevel: (_req, res, err) =>
+              err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
             autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
             quietReqLogger: true,
           },
         }),
         ObservabilityModule,
+        ...(deps.extraImports ?? []),
       ],
+      exports: [ROOT_LOGGER],
       providers: [
         { provide: APP_PIPE, useClass: ZodValidationPipe },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: ROOT_LOGGER, useValue: deps.logger },
       ],
     };
   }

@@ -100,7 +100,5 @@ export function buildCli(): Command {
 }
 
 if (require.main === module) {
-  buildCli()
-    .parseAsync(process.argv)
-    .catch(fail);
+  buildCli().parseAsync(process.argv).catch(fail);
 }

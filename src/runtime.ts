@@ -1,6 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { AppDeps } from './app.module';
 import type { AppConfig } from './config/config';
 import { openDatabase, type Database } from './db/database';
 import { runMigrations } from './db/migrate';
@@ -37,7 +38,11 @@ export function createRedis(url: string, log: Logger): Redis {
 }
 
 /** Opens the database (and Redis), migrates, and starts what the role asks for. */
-export async function startRuntime(config: AppConfig, log: Logger, opts: { role: Role; listen?: boolean }): Promise<Runtime> {
+export async function startRuntime(
+  config: AppConfig,
+  log: Logger,
+  opts: { role: Role; listen?: boolean; extraImports?: AppDeps['extraImports'] },
+): Promise<Runtime> {
   if (config.generatedSecrets.length) {
     log.warn(
       { secrets: config.generatedSecrets, file: `${config.dataDir}/secrets.json` },
@@ -51,7 +56,7 @@ export async function startRuntime(config: AppConfig, log: Logger, opts: { role:
     let app: NestFastifyApplication | undefined;
     let url: string | undefined;
     if (opts.role === 'all' || opts.role === 'api') {
-      app = await createHttpApp({ config, database, redis, logger: log });
+      app = await createHttpApp({ config, database, redis, logger: log, extraImports: opts.extraImports });
       if (opts.listen !== false) {
         await app.listen({ port: config.PORT, host: config.HOST });
         const address = app.getHttpServer().address();
@@ -74,7 +79,11 @@ export async function startRuntime(config: AppConfig, log: Logger, opts: { role:
         await database.close();
       },
     };
-    if (url) log.info({ url, docs: `${url}${DOCS_PATH}`, openapi: `${url}${OPENAPI_JSON_PATH}`, mode: config.mode, role: opts.role }, `Switchboard listening on ${url} — API docs at ${url}${DOCS_PATH}`);
+    if (url)
+      log.info(
+        { url, docs: `${url}${DOCS_PATH}`, openapi: `${url}${OPENAPI_JSON_PATH}`, mode: config.mode, role: opts.role },
+        `Switchboard listening on ${url} — API docs at ${url}${DOCS_PATH}`,
+      );
     return runtime;
   } catch (err) {
     redis?.disconnect();

@@ -15,13 +15,14 @@ export const MIN_SECRET_LENGTH = 32;
 export const SECRET_NAMES = ['JWT_SECRET', 'API_KEY_SALT', 'WEBHOOK_SECRET', 'ENCRYPTION_KEY'] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const list = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const pgUrl = z
   .string()
   .url()
@@ -47,6 +48,10 @@ export const envSchema = z.object({
   DATABASE_CONNECT_RETRIES: int(0, 100).default(10),
   MIGRATE_ON_START: bool.default(true),
   REDIS_URL: redisUrl.optional(),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/)
+    .default('switchboard:'),
   JWT_SECRET: z.string().optional(),
   API_KEY_SALT: z.string().optional(),
   WEBHOOK_SECRET: z.string().optional(),

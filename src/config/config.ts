@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
 import { EXAMPLE_SECRET_VALUES, MIN_SECRET_LENGTH, SECRET_NAMES, envSchema, type Env, type SecretName } from './config.schema';
 
 export type Secrets = Record<SecretName, string>;
@@ -30,7 +29,10 @@ function parseTrustProxy(raw: string): TrustProxy | string {
   if (v === '' || v === 'false' || v === '0' || v === 'no') return false;
   if (v === 'true' || v === 'yes') return true;
   if (/^\d+$/.test(v)) return Number(v);
-  const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const parts = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = parts.filter((p) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p));
   return bad.length ? `TRUST_PROXY: not an address or CIDR: ${bad.join(', ')}` : parts;
 }
@@ -84,12 +86,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const isProduction = cleaned.NODE_ENV === 'production';
   if (isProduction) {
     for (const name of SECRET_NAMES) {
-      const p = secretProblem(name, cleaned[name] as string | undefined);
+      const p = secretProblem(name, cleaned[name]);
       if (p) problems.push(p);
     }
   } else {
     for (const name of SECRET_NAMES) {
-      const v = cleaned[name] as string | undefined;
+      const v = cleaned[name];
       if (v !== undefined && v.length < 16) problems.push(`${name}: must be at least 16 characters`);
     }
   }
@@ -114,4 +116,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     trustProxy: trust as TrustProxy,
   };
 }
-

@@ -51,7 +51,9 @@ export async function openDatabase(config: AppConfig, log: Log, opts: { poolMax?
     idleTimeoutMillis: 30_000,
   });
   // An idle client dropped by a Postgres restart emits here; without a listener the process dies.
-  pool.on('error', (err) => log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection lost'));
+  pool.on('error', (err) =>
+    log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'idle database connection lost'),
+  );
 
   try {
     await backOff(() => pool.query('select 1'), {

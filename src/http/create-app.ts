@@ -6,7 +6,7 @@ import rateLimit from '@fastify/rate-limit';
 import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule, type AppDeps } from '../app.module';
 import { DomainError } from '../common/errors/domain-error';
@@ -24,6 +24,13 @@ export const UNPREFIXED_ROUTES = [
   { path: 'health/ready', method: RequestMethod.GET },
   { path: 'metrics', method: RequestMethod.GET },
 ];
+
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+/** Every route Fastify registered for an app, for the "every route is documented/guarded" tests. */
+export const registeredRoutes = new WeakMap<NestFastifyApplication, RegisteredRoute[]>();
 
 /** Rate-limit bucket: the credential when one is presented (hashed), otherwise the client IP. */
 export function rateLimitKey(request: FastifyRequest): string {
@@ -55,12 +62,17 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
   app.useLogger(app.get(PinoNestLogger));
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
 
-  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  const fastify = app.getHttpAdapter().getInstance();
   const lifecycle = app.get(Lifecycle);
   const metrics = app.get(MetricsService);
 
   registerJsonParser(fastify, config.JSON_MAX_DEPTH);
-  fastify.setErrorHandler((err, request, reply) => sendProblem(err, request, reply));
+  const routes: RegisteredRoute[] = [];
+  registeredRoutes.set(app, routes);
+  fastify.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url ?? route.path });
+  });
+  fastify.setErrorHandler((err, request, reply) => sendProblem(err, request, reply, deps.logger));
 
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -76,7 +88,7 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
       .observe(reply.elapsedTime / 1000);
   });
 
-  await app.register(helmet as never, {
+  await app.register(helmet, {
     // Swagger UI at /docs loads its own script and inline styles only.
     contentSecurityPolicy: {
       directives: {
@@ -87,14 +99,14 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
       },
     },
   });
-  await app.register(cors as never, {
+  await app.register(cors, {
     origin: (origin: string | undefined, cb: (err: Error | null, allow: boolean) => void) =>
       cb(null, !!origin && (config.CORS_ORIGINS.includes('*') || config.CORS_ORIGINS.includes(origin))),
     credentials: false,
     exposedHeaders: ['x-request-id', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'],
     maxAge: 600,
   });
-  await app.register(rateLimit as never, {
+  await app.register(rateLimit, {
     global: true,
     max: config.RATE_LIMIT_MAX,
     timeWindow: config.RATE_LIMIT_WINDOW_MS,
@@ -102,9 +114,10 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
     enableDraftSpec: true,
     // Redis shares the budget across processes; a Redis outage must not take the API down.
     redis: redis ?? undefined,
-    nameSpace: 'switchboard:ratelimit:',
+    nameSpace: `${config.REDIS_KEY_PREFIX}ratelimit:`,
     skipOnError: true,
-    allowList: (request: FastifyRequest) => request.url === '/health/live' || request.url === '/health/ready' || request.url === '/metrics',
+    allowList: (request: FastifyRequest) =>
+      request.url === '/health/live' || request.url === '/health/ready' || request.url === '/metrics',
     onExceeded: () => metrics.rateLimited.inc(),
     errorResponseBuilder: (_request: FastifyRequest, context: { after: string; ttl: number }) =>
       new DomainError('rate_limited', `Rate limit exceeded; retry in ${context.after}`, undefined, {

@@ -39,7 +39,8 @@ export function zodIssuesToFieldErrors(issues: z.core.$ZodIssue[]): FieldError[]
   for (const issue of issues) {
     const base = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: base ? `${base}.${key}` : key, message: 'Unknown property', code: 'unrecognized_key' });
+      for (const key of issue.keys)
+        out.push({ path: base ? `${base}.${key}` : key, message: 'Unknown property', code: 'unrecognized_key' });
     } else {
       out.push({ path: base, message: issue.message, code: issue.code });
     }
@@ -91,10 +92,10 @@ export function toProblem(err: unknown, requestId: string, instance: string): Pr
     code = codeForStatus(status);
     const response = err.getResponse();
     const message =
-      typeof response === 'string' ? response : (response as { message?: string | string[] }).message ?? err.message;
+      typeof response === 'string' ? response : ((response as { message?: string | string[] }).message ?? err.message);
     detail = Array.isArray(message) ? message.join('; ') : String(message);
   } else if (err && typeof err === 'object') {
-    const mapped = fromFastifyError(err as FastifyLikeError);
+    const mapped = fromFastifyError(err);
     if (mapped) {
       status = (err as FastifyLikeError).statusCode;
       ({ code, detail } = mapped);

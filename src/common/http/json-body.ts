@@ -10,7 +10,7 @@ export function jsonDepth(value: unknown, limit: number): number {
     if (v === null || typeof v !== 'object') continue;
     if (d > max) max = d;
     if (max > limit) return max;
-    for (const child of Object.values(v as object)) stack.push([child, d + 1]);
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
   }
   return max;
 }
@@ -23,7 +23,7 @@ export function registerJsonParser(app: FastifyInstance, maxDepth: number): void
   const defaultParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    defaultParser(request, body as string, (err: Error | null, value?: unknown) => {
+    void defaultParser(request, body as string, (err: Error | null, value?: unknown) => {
       if (err) return done(err, undefined);
       if (jsonDepth(value, maxDepth) > maxDepth) {
         return done(new DomainError('bad_request', `JSON nesting deeper than ${maxDepth} levels`), undefined);

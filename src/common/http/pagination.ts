@@ -39,7 +39,12 @@ export function decodeCursor<T extends Record<string, unknown>>(cursor: string |
  * Builds a page from `limit + 1` fetched rows: the extra row only tells whether another page
  * exists, and the cursor points after the last returned row.
  */
-export function toPage<R, T>(rows: R[], limit: number, map: (r: R) => T, cursorOf: (r: R) => Record<string, string | number>): Page<T> {
+export function toPage<R, T>(
+  rows: R[],
+  limit: number,
+  map: (r: R) => T,
+  cursorOf: (r: R) => Record<string, string | number>,
+): Page<T> {
   const hasMore = rows.length > limit;
   const pageRows = hasMore ? rows.slice(0, limit) : rows;
   return {

@@ -71,7 +71,10 @@ export const apiKeys = pgTable(
     keyId: text().notNull(),
     secretHash: text().notNull(),
     scopes: text().array().notNull(),
-    allowedOrigins: text().array().notNull().default(sql`'{}'::text[]`),
+    allowedOrigins: text()
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     createdBy: uuid().references(() => users.id, { onDelete: 'set null' }),
     expiresAt: timestamp({ withTimezone: true }),
     lastUsedAt: timestamp({ withTimezone: true }),
