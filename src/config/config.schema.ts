@@ -56,6 +56,7 @@ export const envSchema = z.object({
   API_KEY_SALT: z.string().optional(),
   WEBHOOK_SECRET: z.string().optional(),
   ENCRYPTION_KEY: z.string().optional(),
+  ENCRYPTION_PREVIOUS_KEYS: list.default([]),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: bool.default(false),
   BODY_LIMIT_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
