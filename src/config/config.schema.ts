@@ -66,6 +66,41 @@ export const envSchema = z.object({
   RATE_LIMIT_MAX: int(1, 1_000_000).default(300),
   RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(60_000),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  // --- analytics (GA4, Meta, LinkedIn) ---
+  GA4_API_BASE_URL: z.string().url().default('https://analyticsdata.googleapis.com/v1beta'),
+  GOOGLE_OAUTH_TOKEN_URL: z.string().url().default('https://oauth2.googleapis.com/token'),
+  META_GRAPH_BASE_URL: z.string().url().default('https://graph.facebook.com'),
+  META_GRAPH_VERSION: z
+    .string()
+    .regex(/^v\d+\.\d+$/, 'must look like v26.0')
+    .default('v26.0'),
+  LINKEDIN_API_BASE_URL: z.string().url().default('https://api.linkedin.com/rest'),
+  LINKEDIN_VERSION: z
+    .string()
+    .regex(/^\d{6}$/, 'must be YYYYMM')
+    .default('202606'),
+  LINKEDIN_OAUTH_TOKEN_URL: z.string().url().default('https://www.linkedin.com/oauth/v2/accessToken'),
+  ANALYTICS_LOOKBACK_DAYS_GA4: int(0, 365).default(2),
+  ANALYTICS_LOOKBACK_DAYS_META: int(0, 365).default(28),
+  ANALYTICS_LOOKBACK_DAYS_LINKEDIN: int(0, 365).default(7),
+  ANALYTICS_INITIAL_SYNC_DAYS: int(1, 3650).default(30),
+  ANALYTICS_SYNC_SCHEDULE: z.string().min(9).default('0 * * * *'),
+  ANALYTICS_HTTP_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+  ANALYTICS_RETRY_ATTEMPTS: int(1, 20).default(4),
+  ANALYTICS_RETRY_BASE_MS: int(0, 600_000).default(1000),
+  ANALYTICS_RETRY_MAX_MS: int(0, 3_600_000).default(60_000),
+  ANALYTICS_QUOTA_PAUSE_MS: int(0, 86_400_000).default(900_000),
+  ANALYTICS_META_USAGE_THRESHOLD: int(1, 100).default(95),
+  ANALYTICS_SYNC_LEASE_MS: int(5000, 3_600_000).default(300_000),
+  ANALYTICS_REPORTING_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+    .optional(),
+  ANALYTICS_FX_RATES: z
+    .string()
+    .regex(/^([A-Z]{3}=\d+(\.\d+)?)(\s*,\s*[A-Z]{3}=\d+(\.\d+)?)*$/, 'must look like EUR=1.08,GBP=1.27')
+    .optional(),
+  ANALYTICS_REPORT_INLINE_MAX_DAYS: int(1, 3660).default(31),
 });
 
 export type Env = z.infer<typeof envSchema>;
