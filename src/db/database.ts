@@ -80,14 +80,17 @@ export async function openDatabase(config: AppConfig, log: Log, opts: { poolMax?
     connection,
     embedded,
     async ping(timeoutMs = 2000) {
-      const client = await Promise.race([
-        pool.connect(),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('database ping timed out')), timeoutMs).unref()),
-      ]);
+      // pool.query releases its client itself, even when our timer wins the race.
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await client.query('select 1');
+        await Promise.race([
+          pool.query('select 1'),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('database ping timed out')), timeoutMs);
+          }),
+        ]);
       } finally {
-        client.release();
+        clearTimeout(timer);
       }
     },
     async close() {

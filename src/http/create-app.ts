@@ -12,7 +12,6 @@ import { AppModule, type AppDeps } from '../app.module';
 import { DomainError } from '../common/errors/domain-error';
 import { registerJsonParser } from '../common/http/json-body';
 import { requestIdFor } from '../common/http/request-id';
-import { sendProblem } from '../common/http/send-problem';
 import { Lifecycle } from '../observability/lifecycle';
 import { MetricsService } from '../observability/metrics';
 import { setupOpenApi } from './openapi';
@@ -72,7 +71,8 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
   fastify.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.push({ method: String(method), url: route.url ?? route.path });
   });
-  fastify.setErrorHandler((err, request, reply) => sendProblem(err, request, reply, deps.logger));
+  // Errors raised by Fastify itself (body parser, hooks, rate limit) reach Nest's error handler,
+  // which routes them through ProblemDetailsFilter like any other exception.
 
   fastify.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -81,6 +81,10 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
       reply.header('connection', 'close').header('retry-after', '5');
       throw new DomainError('service_unavailable', 'The server is shutting down; retry shortly');
     }
+  });
+  // During shutdown, close each keep-alive connection after its response so the server can stop.
+  fastify.addHook('onSend', async (_request, reply) => {
+    if (lifecycle.isShuttingDown) reply.header('connection', 'close');
   });
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
+import { Body, Controller, Get, Module, Post, Query } from '@nestjs/common';
 import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { Public } from '../../src/common/decorators/access.decorator';
@@ -19,6 +19,13 @@ class ProbeController {
   @Get('boom')
   boom(): never {
     throw new Error('secret internal detail: db password is hunter2');
+  }
+
+  @Public()
+  @Get('slow')
+  async slow(@Query('ms') ms = '500') {
+    await new Promise((r) => setTimeout(r, Number(ms)));
+    return { done: true };
   }
 
   @Public()
