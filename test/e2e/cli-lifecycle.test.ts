@@ -31,8 +31,8 @@ function startCli(dataDir: string, extraEnv: Record<string, string> = {}): Promi
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`start timed out:\n${out}`)), 60_000);
     const onData = () => {
@@ -42,7 +42,7 @@ function startCli(dataDir: string, extraEnv: Record<string, string> = {}): Promi
         resolve({ child, url: m[1].replace(/\s.*$/, ''), output: () => out });
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`exited with ${code}:\n${out}`));
