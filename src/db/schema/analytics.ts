@@ -57,6 +57,8 @@ export const analyticsConnections = pgTable(
     /** Reporting time zone of the account, when the provider says (GA4 metadata). */
     timeZone: text(),
     enabled: boolean().notNull().default(true),
+    /** Provider-specific options, e.g. `{ conversion_action_types: ["lead", "purchase"] }` for Meta. */
+    settings: jsonb().notNull().default({}),
     /** Last date (provider's calendar) fully synced; the next incremental sync starts from here minus the lookback. */
     syncedThrough: day(),
     lastSyncAt: tz(),
@@ -132,6 +134,8 @@ export const analyticsSyncCheckpoints = pgTable('analytics_sync_checkpoints', {
   /** Marks rows written by this window attempt; rows of the window without it are stale at the end. */
   syncToken: uuid().notNull(),
   backfill: boolean().notNull().default(false),
+  /** Further ranges still owed by the stopped run, resumed after the current one. */
+  pending: jsonb().notNull().default([]),
   resumeAt: tz(),
   reason: text(),
   updatedAt: updatedAt(),

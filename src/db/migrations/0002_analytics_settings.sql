@@ -1,0 +1,2 @@
+ALTER TABLE "analytics_connections" ADD COLUMN "settings" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
+ALTER TABLE "analytics_sync_checkpoints" ADD COLUMN "pending" jsonb DEFAULT '[]'::jsonb NOT NULL;
