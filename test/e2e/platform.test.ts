@@ -8,7 +8,10 @@ const PROBLEM = /^application\/problem\+json/;
 describe.each(await dbTargets())('platform HTTP conventions (%s)', (target) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp(target, { extraImports: [ProbeModule], env: { RATE_LIMIT_MAX: '1000' } });
+    t = await startTestApp(target, {
+      extraImports: [ProbeModule],
+      env: { RATE_LIMIT_MAX: '1000', CORS_ORIGINS: 'https://app.example.com' },
+    });
   });
   afterAll(() => t?.close());
 
@@ -122,6 +125,13 @@ describe.each(await dbTargets())('platform HTTP conventions (%s)', (target) => {
     expect(all).not.toContain('topsecret');
     expect(all).not.toContain('leakcookie');
     expect(all).not.toContain('sb_sk_other_leak');
+  });
+
+  it('allows CORS only for configured origins', async () => {
+    const preflight = (origin: string) =>
+      t.inject({ method: 'OPTIONS', url: '/api/v1/__probe/echo', headers: { origin, 'access-control-request-method': 'POST' } });
+    expect((await preflight('https://app.example.com')).headers['access-control-allow-origin']).toBe('https://app.example.com');
+    expect((await preflight('https://evil.example.net')).headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('sets security headers', async () => {
