@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { LoggerModule } from 'nestjs-pino';
 import { ZodValidationPipe } from 'nestjs-zod';
 import type { Logger } from 'pino';
+import { AuthModule } from './auth/auth.module';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
 import { requestIdFor } from './common/http/request-id';
 import { RedisModule } from './common/redis.module';
@@ -55,6 +56,7 @@ export class AppModule {
           },
         }),
         ObservabilityModule,
+        AuthModule,
         ...(deps.extraImports ?? []),
       ],
       exports: [ROOT_LOGGER],

@@ -66,6 +66,10 @@ export const envSchema = z.object({
   RATE_LIMIT_MAX: int(1, 1_000_000).default(300),
   RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(60_000),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  // identity (issue 3): failed sign-ins allowed per account and per IP within the window
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: int(1, 10_000).default(10),
+  LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(100),
+  LOGIN_THROTTLE_WINDOW_MS: int(1000, 86_400_000).default(15 * 60_000),
   // --- analytics (GA4, Meta, LinkedIn) ---
   GA4_API_BASE_URL: z.string().url().default('https://analyticsdata.googleapis.com/v1beta'),
   GOOGLE_OAUTH_TOKEN_URL: z.string().url().default('https://oauth2.googleapis.com/token'),
