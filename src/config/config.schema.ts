@@ -70,6 +70,18 @@ export const envSchema = z.object({
   LOGIN_MAX_FAILURES_PER_ACCOUNT: int(1, 10_000).default(10),
   LOGIN_MAX_FAILURES_PER_IP: int(1, 100_000).default(100),
   LOGIN_THROTTLE_WINDOW_MS: int(1000, 86_400_000).default(15 * 60_000),
+  // --- leads, email, CRM (issue 5; see docs/leads.md) ---
+  SMTP_URL: z
+    .string()
+    .url()
+    .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  EMAIL_FROM: z.string().min(3).max(320).default('Switchboard <no-reply@localhost>'),
+  CAPTURE_RATE_LIMIT_PER_IP: int(1, 1_000_000).default(30),
+  CAPTURE_RATE_LIMIT_PER_EMAIL: int(1, 1_000_000).default(5),
+  CAPTURE_RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(60_000),
+  HUBSPOT_API_BASE_URL: z.string().url().default('https://api.hubapi.com'),
+  HUBSPOT_TIMEOUT_MS: int(100, 120_000).default(15_000),
   // --- analytics (GA4, Meta, LinkedIn) ---
   GA4_API_BASE_URL: z.string().url().default('https://analyticsdata.googleapis.com/v1beta'),
   GOOGLE_OAUTH_TOKEN_URL: z.string().url().default('https://oauth2.googleapis.com/token'),
