@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isValidCidr } from '../modules/webhooks/outbound/ssrf/address-policy';
 
 /** Values that ship in .env.example or docs; production refuses to start with them. */
 export const EXAMPLE_SECRET_VALUES = new Set([
@@ -117,6 +118,12 @@ export const envSchema = z.object({
     .regex(/^([A-Z]{3}=\d+(\.\d+)?)(\s*,\s*[A-Z]{3}=\d+(\.\d+)?)*$/, 'must look like EUR=1.08,GBP=1.27')
     .optional(),
   ANALYTICS_REPORT_INLINE_MAX_DAYS: int(1, 3660).default(31),
+  // --- webhooks (inbound + outbound; see docs/webhooks.md) ---
+  DEFAULT_WORKSPACE_ID: z.string().uuid().optional(),
+  OUTBOUND_ALLOW_CIDRS: list
+    .default([])
+    .refine((v) => v.every(isValidCidr), 'must be comma-separated IP addresses or CIDR ranges'),
+  OUTBOUND_TIMEOUT_MS: int(100, 15_000).default(15_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
