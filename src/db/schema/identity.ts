@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid, integer, primaryKey } from 'drizzle-orm/pg-core';
+import { index, json, pgTable, text, timestamp, uniqueIndex, uuid, integer, primaryKey } from 'drizzle-orm/pg-core';
 import { createdAt, idColumn, updatedAt } from './columns';
 
 export const users = pgTable(
@@ -96,7 +96,8 @@ export const idempotencyKeys = pgTable(
     path: text().notNull(),
     requestHash: text().notNull(),
     statusCode: integer(),
-    responseBody: jsonb(),
+    // json, not jsonb: a replay returns the body byte for byte (jsonb would reorder keys).
+    responseBody: json(),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.workspaceId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
