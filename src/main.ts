@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { CliInputError, createApiKeyCommand, createUserCommand } from './auth/cli';
+import { DomainError } from './common/errors/domain-error';
 import { ConfigError, loadConfig, type AppConfig } from './config/config';
 import { loadEnvFile } from './config/env-file';
 import { DataDirLockedError } from './db/data-dir-lock';
@@ -78,6 +80,33 @@ async function migrate(): Promise<void> {
   }
 }
 
+/** Reads one line from stdin (for `--password` left out: `echo "$PW" | switchboard create-user …`). */
+async function readLine(prompt: string): Promise<string> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stdin.isTTY ? process.stderr : undefined });
+  try {
+    return (await rl.question(process.stdin.isTTY ? prompt : '')).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+/** Runs an identity command with a quiet logger; input errors exit 2 with a one-line message. */
+async function identityCommand(run: (config: AppConfig, log: ReturnType<typeof createLogger>) => Promise<void>) {
+  const config = configOrExit();
+  const log = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, pretty: config.LOG_PRETTY });
+  try {
+    await run(config, log);
+  } catch (err) {
+    if (err instanceof CliInputError || err instanceof DomainError) {
+      const fields = err instanceof DomainError && err.errors?.length ? ` (${err.errors.map((e) => e.message).join('; ')})` : '';
+      process.stderr.write(`switchboard: ${err.message}${fields}\n`);
+      process.exit(2);
+    }
+    fail(err);
+  }
+}
+
 export function buildCli(): Command {
   const program = new Command('switchboard')
     .description('Switchboard: a self-hosted marketing backend (leads, sequences, webhooks, analytics)')
@@ -95,6 +124,47 @@ export function buildCli(): Command {
     .command('migrate')
     .description('apply pending database migrations and exit')
     .action(() => migrate().catch(fail));
+
+  program
+    .command('create-user')
+    .description('create a user and their own new workspace (as owner), for headless set-up')
+    .requiredOption('--email <email>', "the user's email (their sign-in)")
+    .option('--password <password>', '10-256 characters; read from stdin when left out (keeps it out of shell history)')
+    .requiredOption('--workspace <name>', 'name of the workspace to create')
+    .option('--name <name>', 'display name (default: the part of the email before @)')
+    .action((opts: { email: string; password?: string; workspace: string; name?: string }) =>
+      identityCommand(async (config, log) => {
+        const password = opts.password ?? (await readLine('Password: '));
+        const { user, workspace } = await createUserCommand(config, log, { ...opts, password });
+        process.stdout.write(
+          `Created user ${user.email} (${user.id})\n` +
+            `Created workspace "${workspace.name}" (${workspace.id}); ${user.email} is its owner\n` +
+            `Sign in: POST /api/v1/auth/login {"email","password"}\n` +
+            `API key: switchboard api-key create --workspace ${workspace.id} --scopes leads:read,leads:write\n`,
+        );
+      }),
+    );
+
+  const apiKey = program.command('api-key').description('manage API keys from the command line');
+  apiKey
+    .command('create')
+    .description('create an API key for a workspace; the key is printed once')
+    .requiredOption('--workspace <id>', 'workspace id')
+    .requiredOption(
+      '--scopes <scopes>',
+      'comma-separated scopes, e.g. leads:read,leads:write (leads:capture alone = publishable key)',
+    )
+    .option('--name <name>', 'a label for the key')
+    .option('--expires-at <iso>', 'expiry, ISO 8601 (default: never)')
+    .option('--allowed-origins <origins>', 'publishable keys: comma-separated browser origins')
+    .action((opts: { workspace: string; scopes: string; name?: string; expiresAt?: string; allowedOrigins?: string }) =>
+      identityCommand(async (config, log) => {
+        const key = await createApiKeyCommand(config, log, opts);
+        process.stderr.write(`Created ${key.kind} key ${key.prefix} (${key.id}) with scopes ${key.scopes.join(', ')}.\n`);
+        process.stderr.write('Store it now: it is not shown again.\n');
+        process.stdout.write(`${key.key}\n`);
+      }),
+    );
 
   return program;
 }

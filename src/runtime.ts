@@ -5,6 +5,7 @@ import type { AppDeps } from './app.module';
 import type { AppConfig } from './config/config';
 import { openDatabase, type Database } from './db/database';
 import { runMigrations } from './db/migrate';
+import { printFirstRunHint } from './auth/first-run';
 import { createHttpApp } from './http/create-app';
 import { OPENAPI_JSON_PATH, DOCS_PATH } from './http/openapi';
 import { Lifecycle } from './observability/lifecycle';
@@ -84,6 +85,8 @@ export async function startRuntime(
         { url, docs: `${url}${DOCS_PATH}`, openapi: `${url}${OPENAPI_JSON_PATH}`, mode: config.mode, role: opts.role },
         `Switchboard listening on ${url} — API docs at ${url}${DOCS_PATH}`,
       );
+    // Identity (issue 3): on a fresh database, say how to create the first user.
+    if (url) await printFirstRunHint(database, log, url);
     return runtime;
   } catch (err) {
     redis?.disconnect();

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { WorkspacesModule } from '../modules/workspaces/workspaces.module';
-import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { AccessGuard } from './access.guard';
 import { AccessTokens } from './access-tokens';
 import { ApiKeyUsage } from './api-keys/api-key-usage';
@@ -11,6 +11,8 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { Authenticator } from './authenticator';
 import { CredentialsRepository } from './credentials.repository';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { IdentityRepository } from './identity.repository';
 import { LoginThrottle } from './login-throttle';
 import { RouteAccessInspector } from './route-access';
@@ -34,7 +36,9 @@ import { RouteAccessInspector } from './route-access';
     ApiKeysRepository,
     ApiKeysService,
     RouteAccessInspector,
+    IdempotencyRepository,
     { provide: APP_GUARD, useClass: AccessGuard },
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
   ],
   exports: [AccessTokens, Authenticator, IdentityRepository, AuthService, ApiKeysService, RouteAccessInspector],
 })

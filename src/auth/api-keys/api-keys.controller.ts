@@ -5,6 +5,7 @@ import { Access } from '../../common/decorators/access.decorator';
 import { paginationQuery } from '../../common/http/pagination';
 import { Auth, type AuthContext } from '../auth-context';
 import { IdParam } from '../id-param';
+import { IdempotencyRedact } from '../idempotency/idempotency.decorator';
 import { ApiKeyDto, ApiKeyPageDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.schemas';
 import { ApiKeysService } from './api-keys.service';
 
@@ -17,7 +18,11 @@ export class ApiKeysController {
 
   @Access('keys:manage')
   @Post()
-  @ApiOperation({ summary: 'Create an API key; the full key is in this response only' })
+  @IdempotencyRedact('key')
+  @ApiOperation({
+    summary: 'Create an API key; the full key is in this response only',
+    description: 'An Idempotency-Key replay answers the same body without `key`: the secret is never stored or shown again.',
+  })
   @ApiResponse({ status: 201, type: CreatedApiKeyDto })
   create(@Auth() auth: AuthContext, @Body() body: CreateApiKeyDto) {
     return this.keys.create(auth, body);
