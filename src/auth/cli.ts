@@ -10,7 +10,7 @@ import { DatabaseModule } from '../db/database.module';
 import { runMigrations } from '../db/migrate';
 import { ROOT_LOGGER } from '../observability/root-logger';
 import { ApiKeysService } from './api-keys/api-keys.service';
-import { SCOPES, asWorkspaceId, type Scope } from './auth-context';
+import { SCOPES, asWorkspaceId } from './auth-context';
 import { AuthModule } from './auth.module';
 import { emailSchema, passwordSchema } from './auth.schemas';
 import { AuthService } from './auth.service';
@@ -105,7 +105,7 @@ export async function createApiKeyCommand(config: AppConfig, log: Logger, opts: 
       ws,
       {
         name: opts.name ?? 'created with the CLI',
-        scopes: scopes,
+        scopes,
         expires_at: expiresAt,
         allowed_origins: list(opts.allowedOrigins),
       },

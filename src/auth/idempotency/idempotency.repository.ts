@@ -62,7 +62,7 @@ export class IdempotencyRepository {
   async complete(workspaceId: WorkspaceId, key: string, statusCode: number, body: unknown): Promise<void> {
     await this.db
       .update(idempotencyKeys)
-      .set({ statusCode, responseBody: body === undefined ? null : (body) })
+      .set({ statusCode, responseBody: body === undefined ? null : body })
       .where(and(eq(idempotencyKeys.workspaceId, workspaceId), eq(idempotencyKeys.key, key)));
   }
 
