@@ -1,12 +1,13 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ACCESS_METADATA, type AccessRule } from '../common/decorators/access.decorator';
 import { DomainError } from '../common/errors/domain-error';
 import { ROOT_LOGGER } from '../observability/root-logger';
 import { AUTH_REQUEST_KEY } from './auth-context';
 import { Authenticator, presentedCredential, unauthenticated } from './authenticator';
+import { originAllowed } from './origins';
 import { holdsAll } from './scopes';
 
 export function accessRuleOf(reflector: Reflector, context: ExecutionContext): AccessRule | undefined {
@@ -44,11 +45,13 @@ export class AccessGuard implements CanActivate {
     const auth = await this.authenticator.authenticate(credential);
     (request as unknown as Record<string, unknown>)[AUTH_REQUEST_KEY] = auth;
 
-    // A publishable key is used from browsers: when the browser names its origin, it must be listed.
+    // A publishable key is used from browsers: when the browser names its origin, it must be
+    // listed, and the response then carries the CORS header for that origin.
     if (auth.keyKind === 'publishable') {
       const origin = request.headers.origin;
-      if (origin && !auth.allowedOrigins.includes('*') && !auth.allowedOrigins.includes(origin))
-        throw new DomainError('forbidden', 'This origin is not allowed for this publishable key');
+      if (!originAllowed(auth, origin)) throw new DomainError('forbidden', 'This origin is not allowed for this publishable key');
+      if (origin)
+        context.switchToHttp().getResponse<FastifyReply>().header('access-control-allow-origin', origin).header('vary', 'Origin');
     }
     if (!holdsAll(auth.scopes, rule.scopes)) {
       throw new DomainError('forbidden', `This action needs the scope(s): ${rule.scopes.join(', ')}`);

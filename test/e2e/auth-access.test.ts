@@ -182,6 +182,7 @@ describe.each(await dbTargets())('access guard (%s)', (target) => {
       expect(pk.key).toMatch(/^sb_pk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
       const ok = await t.inject({ url: '/api/v1/auth/me', headers: { ...bearer(pk.key), origin: 'https://shop.example' } });
       expect(ok.statusCode).toBe(200);
+      expect(ok.headers['access-control-allow-origin']).toBe('https://shop.example');
       const bad = await t.inject({ url: '/api/v1/auth/me', headers: { ...bearer(pk.key), origin: 'https://evil.example' } });
       expect(bad.statusCode).toBe(403);
       const list = await t.inject({ url: '/api/v1/api-keys', headers: bearer(pk.key) });
