@@ -10,6 +10,7 @@ import { requestIdFor } from './common/http/request-id';
 import { RedisModule } from './common/redis.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
+import { JobsModule } from './jobs/jobs.module';
 import type { Database } from './db/database';
 import { DatabaseModule } from './db/database.module';
 import { ROOT_LOGGER } from './observability/root-logger';
@@ -57,6 +58,7 @@ export class AppModule {
         }),
         ObservabilityModule,
         AuthModule,
+        JobsModule,
         ...(deps.extraImports ?? []),
       ],
       exports: [ROOT_LOGGER],

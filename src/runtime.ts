@@ -7,6 +7,7 @@ import { openDatabase, type Database } from './db/database';
 import { runMigrations } from './db/migrate';
 import { printFirstRunHint } from './auth/first-run';
 import { createHttpApp } from './http/create-app';
+import { startWorkerRole, type WorkerRole } from './jobs/jobs.role';
 import { OPENAPI_JSON_PATH, DOCS_PATH } from './http/openapi';
 import { Lifecycle } from './observability/lifecycle';
 
@@ -15,6 +16,8 @@ export const ROLES: Role[] = ['all', 'api', 'worker'];
 
 export interface Runtime {
   app?: NestFastifyApplication;
+  /** Workers, outbox relay and scheduler (roles `worker` and `all`; see src/jobs/jobs.role.ts). */
+  worker?: WorkerRole;
   database: Database;
   redis: Redis | null;
   url?: string;
@@ -66,8 +69,14 @@ export async function startRuntime(
         url = config.PUBLIC_URL ?? `http://${host}:${port}`;
       }
     }
+    const worker = await startJobsIfRole(
+      opts.role,
+      { config, database, redis, logger: log, extraImports: opts.extraImports },
+      app,
+    );
     const runtime: Runtime = {
       app,
+      worker,
       database,
       redis,
       url,
@@ -76,6 +85,7 @@ export async function startRuntime(
           app.get(Lifecycle).beginShutdown();
           await app.close();
         }
+        await worker?.stop();
         if (redis) await redis.quit().catch(() => redis.disconnect());
         await database.close();
       },
@@ -91,6 +101,17 @@ export async function startRuntime(
   } catch (err) {
     redis?.disconnect();
     await database.close();
+    throw err;
+  }
+}
+
+/** Roles `worker` and `all` run the job side; `api` never does (issue 4). */
+async function startJobsIfRole(role: Role, deps: AppDeps, app?: NestFastifyApplication): Promise<WorkerRole | undefined> {
+  if (role === 'api') return undefined;
+  try {
+    return await startWorkerRole(deps, app);
+  } catch (err) {
+    await app?.close().catch(() => undefined);
     throw err;
   }
 }

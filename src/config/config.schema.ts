@@ -124,6 +124,33 @@ export const envSchema = z.object({
     .default([])
     .refine((v) => v.every(isValidCidr), 'must be comma-separated IP addresses or CIDR ranges'),
   OUTBOUND_TIMEOUT_MS: int(100, 15_000).default(15_000),
+  // --- jobs and events (issue 4; see docs/jobs.md) ---
+  JOBS_PG_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase SQL identifier')
+    .default('bullmq'),
+  JOBS_PG_POOL_MAX: int(2, 500).default(20),
+  JOBS_CONCURRENCY: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*=\d+(\s*,\s*[a-z][a-z0-9-]*=\d+)*$/, 'must look like events=20,default=5')
+    .transform((v) => Object.fromEntries(v.split(',').map((p) => p.trim().split('=')).map(([k, n]) => [k, Number(n)])))
+    .pipe(z.record(z.string(), z.number().int().min(1).max(1000)))
+    .default({}),
+  JOBS_DEFAULT_CONCURRENCY: int(1, 1000).default(5),
+  JOBS_ATTEMPTS: int(1, 100).default(5),
+  JOBS_BACKOFF_DELAY_MS: int(1, 3_600_000).default(2000),
+  JOBS_BACKOFF_JITTER: z.coerce.number().min(0).max(1).default(0.5),
+  JOBS_KEEP_COMPLETED_COUNT: int(0, 1_000_000).default(1000),
+  JOBS_KEEP_COMPLETED_AGE_S: int(1, 31_536_000).default(86_400),
+  JOBS_KEEP_FAILED_COUNT: int(0, 1_000_000).default(10_000),
+  JOBS_KEEP_FAILED_AGE_S: int(1, 31_536_000).default(14 * 86_400),
+  JOBS_LOCK_DURATION_MS: int(500, 600_000).default(30_000),
+  JOBS_STALLED_INTERVAL_MS: int(500, 600_000).default(30_000),
+  OUTBOX_POLL_INTERVAL_MS: int(10, 60_000).default(1000),
+  OUTBOX_BATCH_SIZE: int(1, 5000).default(500),
+  OUTBOX_CLAIM_TTL_MS: int(100, 600_000).default(30_000),
+  EVENTS_RETENTION_DAYS: int(1, 3650).default(30),
+  WORKER_HEALTH_PORT: int(0, 65535).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

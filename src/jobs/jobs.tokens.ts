@@ -1,0 +1,2 @@
+/** The QueueBackend (redis | postgres) of the process. */
+export const QUEUE_BACKEND = Symbol('QUEUE_BACKEND');
