@@ -46,6 +46,8 @@ export class AuthService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
+    // Compute the timing-equaliser hash now, so the first unknown-email login is not slower.
+    void dummyPasswordHash();
     // Housekeeping: expired refresh tokens are useless; drop them hourly.
     this.sweeper = setInterval(
       () =>

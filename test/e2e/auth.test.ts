@@ -128,6 +128,20 @@ describe.each(await dbTargets())('identity flows (%s)', (target) => {
       expect((await t.inject({ url: '/api/v1/auth/me', headers: bearer(owner.access_token) })).statusCode).toBe(200);
     });
 
+    it('two concurrent refreshes with one token: exactly one wins', async () => {
+      const s = (
+        await t.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          payload: { email: owner.user.email, password: TEST_PASSWORD },
+        })
+      ).json<RegisteredUser>();
+      const refresh = () =>
+        t.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: s.refresh_token } });
+      const results = await Promise.all([refresh(), refresh()]);
+      expect(results.map((r) => r.statusCode).sort()).toEqual([200, 401]);
+    });
+
     it('answers an unknown refresh token with 401', async () => {
       const res = await t.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: 'sbr_nope' } });
       expect(res.statusCode).toBe(401);
