@@ -130,7 +130,14 @@ class RedisBackend extends BaseBackend {
     this.prefix = `${deps.config.REDIS_KEY_PREFIX}bull`;
     const retryStrategy = (times: number) => Math.min(times * 200, 5000);
     // Connected on first use (ready()), so an API process that never touches a queue opens none.
-    this.producer = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy });
+    // commandTimeout: a Redis that hangs (network partition) fails calls instead of blocking the relay forever.
+    this.producer = new Redis(url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      commandTimeout: 5000,
+      retryStrategy,
+    });
     this.consumer = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy });
     this.producer.on('error', this.warn);
     this.consumer.on('error', this.warn);
