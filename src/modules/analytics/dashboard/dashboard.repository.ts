@@ -1,0 +1,99 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { sql, type SQL } from 'drizzle-orm';
+import type { WorkspaceId } from '../../../auth/auth-context';
+import type { Db } from '../../../db/database';
+import { DRIZZLE } from '../../../db/database.module';
+import type { AnalyticsProvider } from '../../../db/schema/analytics';
+import { parseScaled } from '../money';
+import { zeroSums, type Sums } from './kpis';
+
+export type AdGroup = 'none' | 'day' | 'week' | 'month' | 'provider' | 'source' | 'channel' | 'campaign';
+
+export interface AdFilter {
+  from: string;
+  to: string;
+  provider?: AnalyticsProvider;
+  /** Campaign keys (lower-cased names) the rows must have. */
+  campaignKeys?: string[];
+}
+
+export interface AdAggregate {
+  key: string | null;
+  currency: string;
+  sums: Sums;
+  /** For campaign groups: a campaign name and the providers it ran on. */
+  label?: string;
+  providers?: AnalyticsProvider[];
+}
+
+const GROUP_KEY: Record<AdGroup, SQL> = {
+  none: sql`null::text`,
+  day: sql`date::text`,
+  week: sql`date_trunc('week', date)::date::text`,
+  month: sql`date_trunc('month', date)::date::text`,
+  provider: sql`provider`,
+  source: sql`lower(source)`,
+  channel: sql`channel`,
+  campaign: sql`campaign_key`,
+};
+
+/**
+ * Dashboard reads of ad metrics. Without a campaign dimension they come from
+ * `ad_metrics_daily_rollup` (a few rows per account and day); campaign filters and the campaign
+ * breakdown read `ad_metrics_daily` through its (workspace, date) and (workspace, campaign key,
+ * date) indexes. GA4 conversions are "key events" and its revenue "site revenue": they are kept
+ * apart from the ad platforms' conversions so the two are never added up.
+ */
+@Injectable()
+export class DashboardRepository {
+  constructor(@Inject(DRIZZLE) private readonly db: Db) {}
+
+  async aggregate(ws: WorkspaceId, f: AdFilter, group: AdGroup): Promise<AdAggregate[]> {
+    const raw = group === 'campaign' || !!f.campaignKeys;
+    const table = raw ? sql`ad_metrics_daily` : sql`ad_metrics_daily_rollup`;
+    const where: SQL[] = [sql`workspace_id = ${ws}::uuid`, sql`date between ${f.from}::date and ${f.to}::date`];
+    if (f.provider) where.push(sql`provider = ${f.provider}`);
+    if (f.campaignKeys) where.push(sql`campaign_key = any(${sql.param(f.campaignKeys)}::text[])`);
+    const extra = group === 'campaign' ? sql`, max(campaign_name) as label, array_agg(distinct provider) as providers` : sql``;
+    const res = await this.db.execute<Record<string, string | string[] | null>>(sql`
+      select ${GROUP_KEY[group]} as key, currency,
+        sum(impressions)::text as impressions, sum(clicks)::text as clicks, sum(spend_micros)::text as spend,
+        coalesce(sum(conversions) filter (where provider <> 'ga4'), 0)::text as conversions,
+        coalesce(sum(conversion_value_micros) filter (where provider <> 'ga4'), 0)::text as cvalue,
+        sum(sessions)::text as sessions, sum(users)::text as users,
+        coalesce(sum(conversions) filter (where provider = 'ga4'), 0)::text as key_events,
+        coalesce(sum(conversion_value_micros) filter (where provider = 'ga4'), 0)::text as site_revenue
+        ${extra}
+      from ${table}
+      where ${sql.join(where, sql` and `)}
+      group by 1, 2`);
+    return res.rows.map((r) => ({
+      key: r.key as string | null,
+      currency: r.currency as string,
+      sums: {
+        ...zeroSums(),
+        impressions: BigInt(r.impressions as string),
+        clicks: BigInt(r.clicks as string),
+        spendMicros: BigInt(r.spend as string),
+        conversions: parseScaled(r.conversions as string, 6),
+        conversionValueMicros: BigInt(r.cvalue as string),
+        sessions: BigInt(r.sessions as string),
+        users: BigInt(r.users as string),
+        keyEvents: parseScaled(r.key_events as string, 6),
+        siteRevenueMicros: BigInt(r.site_revenue as string),
+      },
+      ...(group === 'campaign' ? { label: r.label as string, providers: parsePgArray(r.providers) as AnalyticsProvider[] } : {}),
+    }));
+  }
+}
+
+/** `array_agg` arrives as a JS array from pg, or as `{a,b}` text through some drivers. */
+function parsePgArray(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === 'string')
+    return v
+      .replace(/^\{|\}$/g, '')
+      .split(',')
+      .filter(Boolean);
+  return [];
+}
