@@ -7,6 +7,8 @@ export const SCOPES = [
   'campaigns:read',
   'campaigns:write',
   'analytics:read',
+  /** Create, change, delete and sync analytics connections (admins; keys that hold it). */
+  'analytics:manage',
   'webhooks:manage',
   'jobs:manage',
   'keys:manage',

@@ -10,6 +10,7 @@ export const PUBLISHABLE_SCOPE: Scope = 'leads:capture';
 const MEMBER: readonly AccessScope[] = ['leads:read', 'leads:write', 'campaigns:read', 'campaigns:write', 'analytics:read'];
 const ADMIN: readonly AccessScope[] = [
   ...MEMBER,
+  'analytics:manage',
   'webhooks:manage',
   'jobs:manage',
   'keys:manage',
