@@ -118,6 +118,8 @@ export const envSchema = z.object({
     .regex(/^([A-Z]{3}=\d+(\.\d+)?)(\s*,\s*[A-Z]{3}=\d+(\.\d+)?)*$/, 'must look like EUR=1.08,GBP=1.27')
     .optional(),
   ANALYTICS_REPORT_INLINE_MAX_DAYS: int(1, 3660).default(31),
+  ANALYTICS_MIN_SYNC_INTERVAL_S: int(1, 86_400).default(900),
+  ANALYTICS_PAGE_SIZE: int(1, 250_000).optional(),
   // --- webhooks (inbound + outbound; see docs/webhooks.md) ---
   DEFAULT_WORKSPACE_ID: z.string().uuid().optional(),
   OUTBOUND_ALLOW_CIDRS: list
