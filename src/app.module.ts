@@ -11,6 +11,7 @@ import { RedisModule } from './common/redis.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { JobsModule } from './jobs/jobs.module';
+import { LeadsModule } from './modules/leads/leads.module';
 import type { Database } from './db/database';
 import { DatabaseModule } from './db/database.module';
 import { ROOT_LOGGER } from './observability/root-logger';
@@ -59,6 +60,7 @@ export class AppModule {
         ObservabilityModule,
         AuthModule,
         JobsModule,
+        LeadsModule,
         ...(deps.extraImports ?? []),
       ],
       exports: [ROOT_LOGGER],

@@ -1,4 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { AppConfig } from '../../config/config';
+import { APP_CONFIG } from '../../config/config.module';
 
 /**
  * Signed tokens for links in emails: one-click unsubscribe and double-opt-in confirmation.
@@ -82,5 +85,26 @@ export class EmailTokens {
 
   private mac(key: Buffer, body: string): string {
     return createHmac('sha256', key).update(body).digest('base64url');
+  }
+}
+
+/** The app's token signer (key derived from ENCRYPTION_KEY; older keys still verify) plus link building. */
+@Injectable()
+export class EmailLinkTokens extends EmailTokens {
+  readonly baseUrl: string;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    super(config.secrets.ENCRYPTION_KEY, config.ENCRYPTION_PREVIOUS_KEYS);
+    this.baseUrl = (config.PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/+$/, '');
+  }
+
+  /** `…/api/v1/unsubscribe?token=…`: the link in the footer and in `List-Unsubscribe`. */
+  unsubscribeUrl(workspaceId: string, leadId: string): string {
+    return `${this.baseUrl}/api/v1/unsubscribe?token=${this.unsubscribeToken(workspaceId, leadId)}`;
+  }
+
+  /** `…/api/v1/capture/confirm?token=…`: the double-opt-in link. */
+  confirmUrl(workspaceId: string, leadId: string): string {
+    return `${this.baseUrl}/api/v1/capture/confirm?token=${this.confirmToken(workspaceId, leadId)}`;
   }
 }

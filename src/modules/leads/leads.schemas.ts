@@ -1,3 +1,4 @@
+import { createZodDto } from 'nestjs-zod';
 import { z } from 'zod';
 import { paginationQuery } from '../../common/http/pagination';
 import {
@@ -117,3 +118,82 @@ export const leadListQuerySchema = paginationQuery.extend({
   q: z.string().trim().min(1).max(200).optional(),
 });
 export type LeadListQuery = z.infer<typeof leadListQuerySchema>;
+
+// ---- DTOs (nestjs-zod) and response shapes ---------------------------------------------------
+
+export class CreateLeadDto extends createZodDto(leadInputSchema) {}
+export class PatchLeadDto extends createZodDto(leadPatchSchema) {}
+export class ListLeadsQueryDto extends createZodDto(leadListQuerySchema) {}
+
+export const utmSchema = z.object({
+  utm_source: z.string().optional(),
+  utm_medium: z.string().optional(),
+  utm_campaign: z.string().optional(),
+  utm_term: z.string().optional(),
+  utm_content: z.string().optional(),
+});
+
+export const leadViewSchema = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  first_name: z.string().nullable(),
+  last_name: z.string().nullable(),
+  phone: z.string().nullable().describe('E.164'),
+  company: z.string().nullable(),
+  source: z.string().nullable(),
+  status: z.enum(LEAD_STATUSES),
+  tags: z.array(z.string()),
+  custom_fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+  consent: z.object({
+    status: z.enum(CONSENT_STATUSES),
+    at: z.iso.datetime().nullable(),
+    ip: z.string().nullable(),
+    wording: z.string().nullable(),
+  }),
+  utm: z.object({ first_touch: utmSchema, last_touch: utmSchema }),
+  campaign_id: z.uuid().nullable(),
+  possible_duplicate_of: z
+    .uuid()
+    .nullable()
+    .describe(
+      'Another lead whose address differs only by Gmail dots or a +tag: maybe the same person (never merged automatically)',
+    ),
+  confirmed_at: z.iso.datetime().nullable(),
+  converted_at: z.iso.datetime().nullable(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+export type LeadView = z.infer<typeof leadViewSchema>;
+export class LeadDto extends createZodDto(leadViewSchema) {}
+export class LeadPageDto extends createZodDto(z.object({ data: z.array(leadViewSchema), next_cursor: z.string().nullable() })) {}
+
+export const upsertResultSchema = z.object({
+  result: z.enum(['created', 'merged']),
+  changed_fields: z.array(z.string()).describe('For a merge: the fields that took a new value (empty when nothing changed)'),
+  lead: leadViewSchema,
+});
+export class UpsertResultDto extends createZodDto(upsertResultSchema) {}
+
+export const activitySchema = z.object({
+  id: z.uuid(),
+  type: z
+    .string()
+    .describe('created, merged, updated, status_changed, emailed, unsubscribed, confirmed, converted, enrolled, exited …'),
+  data: z.record(z.string(), z.unknown()),
+  created_at: z.iso.datetime(),
+});
+export class ActivityPageDto extends createZodDto(
+  z.object({ data: z.array(activitySchema), next_cursor: z.string().nullable() }),
+) {}
+
+export const deleteLeadQuerySchema = z.strictObject({
+  erase: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((v) => v === 'true')
+    .describe('GDPR erasure: remove personal data everywhere and keep the address suppressed'),
+});
+export class DeleteLeadQueryDto extends createZodDto(deleteLeadQuerySchema) {}
+
+export const exportQuerySchema = leadListQuerySchema.omit({ limit: true, cursor: true });
+export class ExportLeadsQueryDto extends createZodDto(exportQuerySchema) {}
