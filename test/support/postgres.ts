@@ -29,13 +29,16 @@ export function postgresAvailable(): Promise<boolean> {
   return reachable;
 }
 
-/** Creates a throwaway database on the test server; `drop()` removes it. */
-export async function createTestDatabase(prefix = 'sb_test'): Promise<{ url: string; name: string; drop(): Promise<void> }> {
+/** Creates a throwaway database on the test server (optionally from a migrated template); `drop()` removes it. */
+export async function createTestDatabase(
+  prefix = 'sb_test',
+  template?: string | null,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   try {
-    await admin.query(`create database "${name}"`);
+    await admin.query(template ? `create database "${name}" template "${template}"` : `create database "${name}"`);
   } finally {
     await admin.end();
   }

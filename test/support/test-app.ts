@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { Logger } from 'pino';
+import { inject } from 'vitest';
 import type { AppDeps } from '../../src/app.module';
 import { loadConfig, type AppConfig } from '../../src/config/config';
 import { createLogger } from '../../src/observability/logger';
@@ -54,7 +55,12 @@ export async function startTestApp(
   } = {},
 ): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbt-'));
-  const pgdb = target === 'postgres' ? await createTestDatabase() : undefined;
+  // Start from the migrated templates prepared once per run (test/support/global-setup.ts).
+  const pgliteTemplate = inject('pgliteTemplateDir');
+  if (target === 'pglite' && pgliteTemplate && fs.existsSync(pgliteTemplate)) {
+    fs.cpSync(pgliteTemplate, path.join(dataDir, 'pglite'), { recursive: true });
+  }
+  const pgdb = target === 'postgres' ? await createTestDatabase('sb_test', inject('postgresTemplateDb')) : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
     SWITCHBOARD_DATA_DIR: dataDir,
