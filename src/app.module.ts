@@ -11,6 +11,8 @@ import { RedisModule } from './common/redis.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { JobsModule } from './jobs/jobs.module';
+import { WebhooksModule } from './modules/webhooks/webhooks.module';
+import { ZapierModule } from './modules/zapier/zapier.module';
 import { LeadsModule } from './modules/leads/leads.module';
 import type { Database } from './db/database';
 import { DatabaseModule } from './db/database.module';
@@ -60,6 +62,8 @@ export class AppModule {
         ObservabilityModule,
         AuthModule,
         JobsModule,
+        WebhooksModule,
+        ZapierModule,
         LeadsModule,
         ...(deps.extraImports ?? []),
       ],

@@ -64,6 +64,15 @@ export const EVENT_CATALOGUE = {
       erased: z.boolean(),
     }),
   },
+  'endpoint.disabled': {
+    description:
+      'An outbound webhook endpoint (or Zapier hook) was disabled: `gone` when it answered 410, `failing` after 5 days of continuous failure. Recover it with POST /api/v1/webhook-endpoints/{id}/recover.',
+    payload: z.strictObject({
+      endpoint_id: uuid(),
+      kind: z.enum(['webhook', 'zapier']),
+      reason: z.enum(['gone', 'failing']),
+    }),
+  },
 } as const satisfies Record<string, EventSpec>;
 
 export interface EventSpec {

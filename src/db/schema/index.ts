@@ -6,3 +6,4 @@ export * from './leads';
 export * from './email';
 export * from './sequences';
 export * from './integrations';
+export * from './webhooks';

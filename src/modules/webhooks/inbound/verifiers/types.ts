@@ -14,6 +14,8 @@ export interface InboundRequest {
    * and the scheme/host the request arrived with. Any match is accepted.
    */
   urls: string[];
+  /** The request's content type as sent (only Zapier posts may be form-encoded). */
+  contentType?: string;
 }
 
 /** One verified provider event, ready for the inbox. */
@@ -85,6 +87,19 @@ export function parseJson(raw: Buffer): unknown {
   } catch {
     throw new WebhookVerificationError('malformed_payload', 'The body is not valid JSON');
   }
+}
+
+/** JSON, or (Zapier's default payload type) an `application/x-www-form-urlencoded` body as an object. */
+export function parseJsonOrForm(raw: Buffer, contentType: string | undefined): unknown {
+  if (contentType && /^application\/x-www-form-urlencoded\b/i.test(contentType)) {
+    const out: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [k, v] of new URLSearchParams(raw.toString('utf8'))) {
+      if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+      out[k] = v;
+    }
+    return { ...out };
+  }
+  return parseJson(raw);
 }
 
 export function sha256Hex(raw: Buffer): string {

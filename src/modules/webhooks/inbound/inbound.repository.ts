@@ -1,0 +1,153 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
+import type { WorkspaceId } from '../../../auth/auth-context';
+import type { Db } from '../../../db/database';
+import { DRIZZLE } from '../../../db/database.module';
+import { workspaces } from '../../../db/schema/identity';
+import { inboundEvents, INBOUND_STATUSES } from '../../../db/schema/webhooks';
+import type { DbExecutor } from '../../../events/emit';
+
+export type InboundEventRow = typeof inboundEvents.$inferSelect;
+export type InboundStatus = (typeof INBOUND_STATUSES)[number];
+export type NewInboundEvent = Omit<typeof inboundEvents.$inferInsert, 'workspaceId' | 'id'> & { id: string };
+
+export interface InboundFilters {
+  sourceId?: string;
+  provider?: string;
+  type?: string;
+  status?: InboundStatus;
+  receivedFrom?: Date;
+  receivedTo?: Date;
+}
+
+/** The inbox. Every method takes the WorkspaceId first, except the system sweep. */
+@Injectable()
+export class InboundRepository {
+  constructor(@Inject(DRIZZLE) private readonly db: Db) {}
+
+  /**
+   * One INSERT for every event of a request; a (source, event id) already stored is skipped.
+   * Returns the ids of the rows that are new.
+   */
+  async insertNew(workspaceId: WorkspaceId, rows: NewInboundEvent[]): Promise<string[]> {
+    if (!rows.length) return [];
+    const inserted = await this.db
+      .insert(inboundEvents)
+      .values(rows.map((r) => ({ ...r, workspaceId })))
+      .onConflictDoNothing({ target: [inboundEvents.workspaceId, inboundEvents.sourceKey, inboundEvents.providerEventId] })
+      .returning({ id: inboundEvents.id });
+    return inserted.map((r) => r.id);
+  }
+
+  async list(workspaceId: WorkspaceId, f: InboundFilters, limit: number, beforeId?: string): Promise<InboundEventRow[]> {
+    const where: Array<SQL | undefined> = [
+      eq(inboundEvents.workspaceId, workspaceId),
+      f.sourceId ? eq(inboundEvents.sourceId, f.sourceId) : undefined,
+      f.provider ? eq(inboundEvents.provider, f.provider as InboundEventRow['provider']) : undefined,
+      f.type ? eq(inboundEvents.type, f.type) : undefined,
+      f.status ? eq(inboundEvents.status, f.status) : undefined,
+      f.receivedFrom ? gte(inboundEvents.receivedAt, f.receivedFrom) : undefined,
+      f.receivedTo ? lte(inboundEvents.receivedAt, f.receivedTo) : undefined,
+      beforeId ? lt(inboundEvents.id, beforeId) : undefined,
+    ];
+    return this.db
+      .select()
+      .from(inboundEvents)
+      .where(and(...where))
+      .orderBy(desc(inboundEvents.id))
+      .limit(limit + 1);
+  }
+
+  async find(workspaceId: WorkspaceId, id: string, tx: DbExecutor = this.db): Promise<InboundEventRow | undefined> {
+    const [row] = await tx
+      .select()
+      .from(inboundEvents)
+      .where(and(eq(inboundEvents.workspaceId, workspaceId), eq(inboundEvents.id, id)));
+    return row;
+  }
+
+  /** Locks the row for processing inside a transaction (concurrent jobs for one event queue up). */
+  async lockForProcessing(workspaceId: WorkspaceId, id: string, tx: DbExecutor): Promise<InboundEventRow | undefined> {
+    const [row] = await tx
+      .select()
+      .from(inboundEvents)
+      .where(and(eq(inboundEvents.workspaceId, workspaceId), eq(inboundEvents.id, id)))
+      .for('update');
+    return row;
+  }
+
+  async finish(
+    workspaceId: WorkspaceId,
+    id: string,
+    values: { status: InboundStatus; outcome?: string | null; lastError?: string | null },
+    tx: DbExecutor = this.db,
+  ): Promise<void> {
+    await tx
+      .update(inboundEvents)
+      .set({
+        status: values.status,
+        outcome: values.outcome ?? null,
+        lastError: values.lastError ?? null,
+        attempts: sql`${inboundEvents.attempts} + 1`,
+        processedAt: values.status === 'processed' || values.status === 'ignored' ? sql`now()` : null,
+      })
+      .where(and(eq(inboundEvents.workspaceId, workspaceId), eq(inboundEvents.id, id)));
+  }
+
+  /** Counts a failed attempt (the job retries); the row stays `received` until the last one. */
+  async recordFailure(workspaceId: WorkspaceId, id: string, error: string, final: boolean): Promise<void> {
+    await this.db
+      .update(inboundEvents)
+      .set({
+        attempts: sql`${inboundEvents.attempts} + 1`,
+        lastError: error.slice(0, 2000),
+        status: final ? 'failed' : 'received',
+      })
+      .where(and(eq(inboundEvents.workspaceId, workspaceId), eq(inboundEvents.id, id)));
+  }
+
+  /** Puts an event back in the queue's hands; returns the new replay count. */
+  async markForReplay(workspaceId: WorkspaceId, id: string): Promise<InboundEventRow | undefined> {
+    const [row] = await this.db
+      .update(inboundEvents)
+      .set({ status: 'received', replayCount: sql`${inboundEvents.replayCount} + 1`, lastError: null })
+      .where(and(eq(inboundEvents.workspaceId, workspaceId), eq(inboundEvents.id, id)))
+      .returning();
+    return row;
+  }
+
+  /**
+   * System sweep (all workspaces): `received` rows older than `olderThanMs` whose enqueue may
+   * have been lost (Redis away, process killed between insert and enqueue). A short lease
+   * (`claimed_until`) keeps two sweepers from handing out the same rows at once.
+   */
+  async claimStale(olderThanMs: number, limit: number): Promise<Array<{ id: string; workspaceId: string; replayCount: number }>> {
+    const rows = await this.db.execute<{ id: string; workspace_id: string; replay_count: number }>(sql`
+      update ${inboundEvents} set claimed_until = now() + interval '60 seconds'
+      where id in (
+        select id from ${inboundEvents}
+        where status = 'received'
+          and received_at < now() - ${olderThanMs} * interval '1 millisecond'
+          and (claimed_until is null or claimed_until < now())
+        order by id
+        limit ${limit}
+        for update skip locked
+      )
+      returning id, workspace_id, replay_count`);
+    return rows.rows.map((r) => ({ id: r.id, workspaceId: r.workspace_id, replayCount: Number(r.replay_count) }));
+  }
+
+  /** Workspaces for the single-workspace seed route: the first two (so "only one" can be told). */
+  async firstWorkspaces(): Promise<string[]> {
+    const rows = await this.db.select({ id: workspaces.id }).from(workspaces).orderBy(asc(workspaces.id)).limit(2);
+    return rows.map((r) => r.id);
+  }
+
+  async workspaceExists(id: string): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: workspaces.id })
+      .from(workspaces)
+      .where(inArray(workspaces.id, [id]));
+    return rows.length > 0;
+  }
+}

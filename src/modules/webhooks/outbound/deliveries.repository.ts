@@ -1,0 +1,290 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import type { WorkspaceId } from '../../../auth/auth-context';
+import type { Db } from '../../../db/database';
+import { DRIZZLE } from '../../../db/database.module';
+import { MESSAGE_STATUSES, webhookAttempts, webhookEndpoints, webhookMessages } from '../../../db/schema/webhooks';
+import type { DbExecutor } from '../../../events/emit';
+import type { EndpointRow } from './endpoints.repository';
+
+/**
+ * A UUIDv7 computed by the database (PostgreSQL 15 has no uuidv7()): the unix-ms timestamp
+ * overlaid on a random v4 UUID, version bits turned 4 → 7. Used where rows are created by an
+ * INSERT … SELECT whose row count the app does not know in advance.
+ */
+const UUIDV7_SQL = sql.raw(
+  `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid`,
+);
+
+export type MessageRow = typeof webhookMessages.$inferSelect;
+export type AttemptRow = typeof webhookAttempts.$inferSelect;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export interface ClaimedAttempt {
+  message: MessageRow;
+  endpoint: EndpointRow;
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  trigger: string;
+  url: string;
+  statusCode: number | null;
+  ok: boolean;
+  errorCode: string | null;
+  errorMessage: string | null;
+  responseHeaders: Record<string, string>;
+  responseBody: string;
+  responseTruncated: boolean;
+  durationMs: number;
+}
+
+export interface MessageOutcome {
+  status: MessageStatus;
+  nextAttemptAt: Date | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  succeeded: boolean;
+}
+
+/** Messages (one per endpoint and event) and their attempt log. Every method takes the WorkspaceId first. */
+@Injectable()
+export class DeliveriesRepository {
+  constructor(@Inject(DRIZZLE) private readonly db: Db) {}
+
+  /**
+   * Fan-out: one message per enabled endpoint of the workspace subscribed to the type, in one
+   * statement. The unique (endpoint, event) makes a re-run of the same event a no-op; returns
+   * only the messages created now.
+   */
+  async fanOut(
+    workspaceId: WorkspaceId,
+    event: { id: string; type: string },
+    body: string,
+  ): Promise<Array<{ id: string; endpointId: string }>> {
+    const rows = await this.db.execute<{ id: string; endpoint_id: string }>(sql`
+      insert into ${webhookMessages} (id, workspace_id, endpoint_id, event_id, event_type, body, status, next_attempt_at)
+      select ${UUIDV7_SQL}, e.workspace_id, e.id, ${event.id}::uuid, ${event.type}, ${body}, 'pending', now()
+      from ${webhookEndpoints} e
+      where e.workspace_id = ${workspaceId}
+        and e.enabled
+        and (e.event_types @> array['*']::text[] or e.event_types @> array[${event.type}]::text[])
+      on conflict (endpoint_id, event_id) do nothing
+      returning id, endpoint_id`);
+    return rows.rows.map((r) => ({ id: r.id, endpointId: r.endpoint_id }));
+  }
+
+  async insertMessage(
+    workspaceId: WorkspaceId,
+    values: { id: string; endpointId: string; eventId: string | null; eventType: string; body: string },
+  ): Promise<MessageRow> {
+    const [row] = await this.db
+      .insert(webhookMessages)
+      .values({ ...values, workspaceId, status: 'pending', nextAttemptAt: sql`now()` })
+      .returning();
+    return row;
+  }
+
+  /**
+   * Takes the lease for attempt `attempt` of a message in one round trip: only if that attempt
+   * has not been made, the message is still deliverable and no other attempt holds a live
+   * lease. Returns the message and its endpoint, or undefined (a duplicate job: skip).
+   */
+  async claimAttempt(
+    workspaceId: WorkspaceId,
+    messageId: string,
+    attempt: number,
+    leaseMs: number,
+  ): Promise<ClaimedAttempt | undefined> {
+    const res = await this.db.execute(sql`
+      with m as (
+        update ${webhookMessages} set status = 'sending', lease_until = now() + ${leaseMs} * interval '1 millisecond', updated_at = now()
+        where workspace_id = ${workspaceId} and id = ${messageId}
+          and attempts = ${attempt - 1}
+          and status in ('pending', 'retrying', 'sending')
+          and (lease_until is null or lease_until < now())
+        returning *
+      )
+      select row_to_json(m.*) as message, row_to_json(e.*) as endpoint
+      from m join ${webhookEndpoints} e on e.id = m.endpoint_id`);
+    const row = res.rows[0] as { message: Record<string, unknown>; endpoint: Record<string, unknown> } | undefined;
+    if (!row) return undefined;
+    return { message: fromSnake<MessageRow>(row.message), endpoint: fromSnake<EndpointRow>(row.endpoint) };
+  }
+
+  /** Why a claim failed: the attempt is made (or the message is over), or a live lease holds it. */
+  async claimState(
+    workspaceId: WorkspaceId,
+    messageId: string,
+    attempt: number,
+  ): Promise<{ leasedUntil: Date } | { done: true }> {
+    const [m] = await this.db
+      .select({ attempts: webhookMessages.attempts, status: webhookMessages.status, leaseUntil: webhookMessages.leaseUntil })
+      .from(webhookMessages)
+      .where(and(eq(webhookMessages.workspaceId, workspaceId), eq(webhookMessages.id, messageId)));
+    if (m && m.attempts === attempt - 1 && m.status === 'sending' && m.leaseUntil && m.leaseUntil.getTime() > Date.now()) {
+      return { leasedUntil: m.leaseUntil };
+    }
+    return { done: true };
+  }
+
+  /**
+   * Records one attempt and the message's new state in one statement (a CTE): the attempt log
+   * row is unique per (message, attempt), so a duplicate finisher changes nothing.
+   */
+  async recordAttempt(
+    workspaceId: WorkspaceId,
+    message: MessageRow,
+    a: AttemptRecord,
+    outcome: MessageOutcome,
+    tx: DbExecutor = this.db,
+  ): Promise<boolean> {
+    const res = await tx.execute(sql`
+      with ins as (
+        insert into ${webhookAttempts} (id, workspace_id, message_id, endpoint_id, attempt, trigger, url, status_code, ok, error_code,
+          error_message, response_headers, response_body, response_truncated, duration_ms)
+        values (${UUIDV7_SQL}, ${workspaceId}, ${message.id}, ${message.endpointId}, ${a.attempt}, ${a.trigger}, ${a.url}, ${a.statusCode},
+          ${a.ok}, ${a.errorCode}, ${a.errorMessage}, ${JSON.stringify(a.responseHeaders)}::jsonb, ${a.responseBody},
+          ${a.responseTruncated}, ${a.durationMs})
+        on conflict (message_id, attempt) do nothing
+        returning message_id
+      )
+      update ${webhookMessages} m set
+        attempts = ${a.attempt},
+        status = ${outcome.status},
+        next_attempt_at = ${outcome.nextAttemptAt},
+        last_status_code = ${outcome.lastStatusCode},
+        last_error = ${outcome.lastError},
+        succeeded_at = case when ${outcome.succeeded} then now() else m.succeeded_at end,
+        lease_until = null,
+        updated_at = now()
+      from ins where m.id = ins.message_id and m.workspace_id = ${workspaceId}
+      returning m.id`);
+    return res.rows.length > 0;
+  }
+
+  /** Gives a claimed attempt back without making it (rate limited: try again later). */
+  async releaseClaim(workspaceId: WorkspaceId, messageId: string, status: MessageStatus, nextAttemptAt: Date): Promise<void> {
+    await this.db
+      .update(webhookMessages)
+      .set({ status, nextAttemptAt, leaseUntil: null, updatedAt: sql`now()` })
+      .where(and(eq(webhookMessages.workspaceId, workspaceId), eq(webhookMessages.id, messageId)));
+  }
+
+  async cancel(workspaceId: WorkspaceId, messageId: string, reason: string): Promise<void> {
+    await this.db
+      .update(webhookMessages)
+      .set({ status: 'cancelled', lastError: reason, leaseUntil: null, nextAttemptAt: null, updatedAt: sql`now()` })
+      .where(and(eq(webhookMessages.workspaceId, workspaceId), eq(webhookMessages.id, messageId)));
+  }
+
+  async listMessages(
+    workspaceId: WorkspaceId,
+    endpointId: string,
+    f: { status?: MessageStatus; eventType?: string },
+    limit: number,
+    beforeId?: string,
+  ): Promise<MessageRow[]> {
+    return this.db
+      .select()
+      .from(webhookMessages)
+      .where(
+        and(
+          eq(webhookMessages.workspaceId, workspaceId),
+          eq(webhookMessages.endpointId, endpointId),
+          f.status ? eq(webhookMessages.status, f.status) : undefined,
+          f.eventType ? eq(webhookMessages.eventType, f.eventType) : undefined,
+          beforeId ? lt(webhookMessages.id, beforeId) : undefined,
+        ),
+      )
+      .orderBy(desc(webhookMessages.id))
+      .limit(limit + 1);
+  }
+
+  async findMessage(workspaceId: WorkspaceId, endpointId: string, id: string): Promise<MessageRow | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(webhookMessages)
+      .where(
+        and(eq(webhookMessages.workspaceId, workspaceId), eq(webhookMessages.endpointId, endpointId), eq(webhookMessages.id, id)),
+      );
+    return row;
+  }
+
+  async attemptsOf(workspaceId: WorkspaceId, messageId: string): Promise<AttemptRow[]> {
+    return this.db
+      .select()
+      .from(webhookAttempts)
+      .where(and(eq(webhookAttempts.workspaceId, workspaceId), eq(webhookAttempts.messageId, messageId)))
+      .orderBy(asc(webhookAttempts.attempt));
+  }
+
+  /**
+   * Starts a new retry cycle for messages (resend, recover): status `pending`, due now, the
+   * attempts so far become the cycle offset. Succeeded messages are resent only when asked
+   * explicitly (`includeSucceeded`, a resend of one message).
+   */
+  async restart(
+    workspaceId: WorkspaceId,
+    endpointId: string,
+    where: { ids?: string[]; since?: Date; includeSucceeded: boolean },
+  ): Promise<Array<{ id: string; attempts: number }>> {
+    const rows = await this.db
+      .update(webhookMessages)
+      .set({
+        status: 'pending',
+        cycleOffset: sql`${webhookMessages.attempts}`,
+        nextAttemptAt: sql`now()`,
+        leaseUntil: null,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          eq(webhookMessages.workspaceId, workspaceId),
+          eq(webhookMessages.endpointId, endpointId),
+          where.ids ? inArray(webhookMessages.id, where.ids) : undefined,
+          where.since ? gte(webhookMessages.createdAt, where.since) : undefined,
+          where.includeSucceeded
+            ? sql`${webhookMessages.status} <> 'sending'`
+            : inArray(webhookMessages.status, ['exhausted', 'cancelled', 'retrying']),
+        ),
+      )
+      .returning({ id: webhookMessages.id, attempts: webhookMessages.attempts });
+    return rows;
+  }
+
+  /**
+   * System sweep (all workspaces): messages due whose job may have been lost (queue away at
+   * enqueue time, worker killed): pending/retrying past their time, or sending with a lapsed lease.
+   */
+  async dueAcrossWorkspaces(
+    graceMs: number,
+    limit: number,
+  ): Promise<Array<{ id: string; workspaceId: string; attempts: number; status: MessageStatus }>> {
+    const rows = await this.db
+      .select({
+        id: webhookMessages.id,
+        workspaceId: webhookMessages.workspaceId,
+        attempts: webhookMessages.attempts,
+        status: webhookMessages.status,
+      })
+      .from(webhookMessages)
+      .where(
+        sql`(${webhookMessages.status} in ('pending', 'retrying') and ${webhookMessages.nextAttemptAt} < now() - ${graceMs} * interval '1 millisecond')
+          or (${webhookMessages.status} = 'sending' and ${webhookMessages.leaseUntil} < now())`,
+      )
+      .orderBy(asc(webhookMessages.nextAttemptAt))
+      .limit(limit);
+    return rows;
+  }
+}
+
+/** row_to_json gives snake_case keys and ISO strings; map them to the drizzle row shape. */
+function fromSnake<T>(obj: Record<string, unknown>): T {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+    out[camel] = typeof v === 'string' && /(_at|_since|_until)$/.test(k) ? new Date(v) : v;
+  }
+  return out as T;
+}

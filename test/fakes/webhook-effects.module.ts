@@ -1,0 +1,40 @@
+import { Injectable, Module } from '@nestjs/common';
+import { sql } from 'drizzle-orm';
+import {
+  InboundEffectHandlerProvider,
+  type InboundEffectContext,
+  type InboundEffectHandler,
+  type InboundEffectResult,
+} from '../../src/modules/webhooks/inbound/inbound-effects';
+
+/**
+ * A stand-in effect handler for inbound `standard` and `hmac` events in tests: it records each
+ * application inside the handler's transaction (so a rolled-back attempt leaves nothing) and
+ * can be told to fail.
+ */
+@Injectable()
+@InboundEffectHandlerProvider()
+export class RecordingStandardHandler implements InboundEffectHandler {
+  readonly provider = 'standard' as const;
+  applied: string[] = [];
+  failNext = 0;
+  delayMs = 0;
+
+  handles(type: string): boolean {
+    return type !== 'unhandled.type';
+  }
+
+  async apply(ctx: InboundEffectContext): Promise<InboundEffectResult> {
+    await ctx.tx.execute(sql`select 1`);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('handler failed on purpose');
+    }
+    this.applied.push(ctx.event.providerEventId);
+    return { outcome: 'recorded' };
+  }
+}
+
+@Module({ providers: [RecordingStandardHandler] })
+export class WebhookEffectsTestModule {}
