@@ -42,7 +42,7 @@ function start(dataDir: string): Promise<{ child: ChildProcess; url: string; out
   child.stdout.on('data', collect);
   child.stderr.on('data', collect);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`start timed out:\n${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`start timed out:\n${out}`)), 180_000);
     const check = () => {
       const m = /listening on (http:\/\/[^\s"]+)/.exec(out);
       if (m) {
@@ -67,6 +67,9 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
+// Each step boots the built program (PGlite, migrations, Nest): give a loaded CI machine room.
+const SLOW = 300_000;
+
 describe('identity CLI and first-run hint (embedded, built program)', () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sbauthcli-'));
   const children: ChildProcess[] = [];
@@ -75,18 +78,21 @@ describe('identity CLI and first-run hint (embedded, built program)', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('prints how to create the first user on an empty data folder', async () => {
+  it('prints how to create the first user on an empty data folder', { timeout: SLOW }, async () => {
     const s = await start(dataDir);
     children.push(s.child);
-    // The first-run check runs right after the listening line.
-    for (let i = 0; i < 50 && !s.output().includes('No users yet'); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(s.output()).toContain('No users yet');
-    expect(s.output()).toContain('switchboard create-user');
-    expect(s.output()).toContain('/api/v1/auth/register');
-    await stop(s.child);
+    try {
+      // The first-run check runs right after the listening line.
+      for (let i = 0; i < 300 && !s.output().includes('No users yet'); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(s.output()).toContain('No users yet');
+      expect(s.output()).toContain('switchboard create-user');
+      expect(s.output()).toContain('/api/v1/auth/register');
+    } finally {
+      await stop(s.child);
+    }
   });
 
-  it('create-user, api-key create, then the key and the password work against the server', async () => {
+  it('create-user, api-key create, then the key and the password work against the server', { timeout: SLOW }, async () => {
     const bad = cli(dataDir, ['create-user', '--email', 'ops@example.com', '--password', 'short', '--workspace', 'Ops']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--password');
@@ -120,17 +126,20 @@ describe('identity CLI and first-run hint (embedded, built program)', () => {
 
     const s = await start(dataDir);
     children.push(s.child);
-    const me = await fetch(`${s.url}/api/v1/auth/me`, { headers: { 'x-api-key': key } });
-    expect(me.status).toBe(200);
-    expect(await me.json()).toMatchObject({ kind: 'api_key', workspace: { id: workspaceId, name: 'Ops team' } });
-    const login = await fetch(`${s.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'ops@example.com', password: 'a-long-cli-password' }),
-    });
-    expect(login.status).toBe(200);
-    // Users exist now: no first-run hint on this start.
-    expect(s.output()).not.toContain('No users yet');
-    await stop(s.child);
+    try {
+      const me = await fetch(`${s.url}/api/v1/auth/me`, { headers: { 'x-api-key': key } });
+      expect(me.status).toBe(200);
+      expect(await me.json()).toMatchObject({ kind: 'api_key', workspace: { id: workspaceId, name: 'Ops team' } });
+      const login = await fetch(`${s.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'ops@example.com', password: 'a-long-cli-password' }),
+      });
+      expect(login.status).toBe(200);
+      // Users exist now: no first-run hint on this start.
+      expect(s.output()).not.toContain('No users yet');
+    } finally {
+      await stop(s.child);
+    }
   });
 });
