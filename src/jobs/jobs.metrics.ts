@@ -87,25 +87,36 @@ export class JobsMetrics {
         );
       },
     });
-    const unpublished = new Gauge({
-      name: 'outbox_unpublished_events',
-      help: 'Events written but not yet published to the queue',
-      registers,
-    });
+    // One query per scrape feeds both outbox gauges (prom-client collects them one after the other).
+    let sample: { at: number; value: Promise<{ lag: number; count: number } | undefined> } | undefined;
+    const outbox = () => {
+      if (!sample || Date.now() - sample.at > 500) {
+        const value = within(
+          2000,
+          database.pool.query<{ lag: string | null; n: string }>(
+            `select extract(epoch from now() - min(occurred_at)) as lag, count(*) as n from events where published_at is null`,
+          ),
+        ).then((res) => res && { lag: Math.max(0, Number(res.rows[0].lag ?? 0)), count: Number(res.rows[0].n) });
+        sample = { at: Date.now(), value };
+      }
+      return sample.value;
+    };
     new Gauge({
       name: 'outbox_lag_seconds',
       help: 'Age of the oldest unpublished event (0 when the outbox is empty)',
       registers,
       async collect() {
-        const res = await within(
-          2000,
-          database.pool.query<{ lag: string | null; n: string }>(
-            `select extract(epoch from now() - min(occurred_at)) as lag, count(*) as n from events where published_at is null`,
-          ),
-        );
-        if (!res) return;
-        this.set(Math.max(0, Number(res.rows[0].lag ?? 0)));
-        unpublished.set(Number(res.rows[0].n));
+        const s = await outbox();
+        if (s) this.set(s.lag);
+      },
+    });
+    new Gauge({
+      name: 'outbox_unpublished_events',
+      help: 'Events written but not yet published to the queue',
+      registers,
+      async collect() {
+        const s = await outbox();
+        if (s) this.set(s.count);
       },
     });
   }
