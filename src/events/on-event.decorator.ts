@@ -13,7 +13,7 @@ export function OnEvent<T extends EventType | '*'>(type: T) {
   return <R>(
     _target: object,
     _key: string | symbol,
-    descriptor: TypedPropertyDescriptor<(event: EventEnvelope<T extends EventType ? T : EventType>) => Promise<R>>,
+    descriptor: { value?: (event: EventEnvelope<T extends EventType ? T : EventType>) => Promise<R> },
   ): void => {
     const fn = descriptor.value as object;
     const types = (Reflect.getMetadata(ON_EVENT_METADATA, fn) as string[] | undefined) ?? [];

@@ -18,7 +18,7 @@ export function JobHandler<D extends JobDefinition>(definition: D) {
   return <R>(
     _target: object,
     _key: string | symbol,
-    descriptor: TypedPropertyDescriptor<(payload: JobPayload<D>, ctx: JobContext) => Promise<R>>,
+    descriptor: { value?: (payload: JobPayload<D>, ctx: JobContext) => Promise<R> },
   ): void => {
     Reflect.defineMetadata(JOB_HANDLER_METADATA, definition, descriptor.value as object);
   };
