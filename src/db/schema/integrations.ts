@@ -44,6 +44,8 @@ export const crmPending = pgTable(
       .references(() => leads.id, { onDelete: 'cascade' }),
     attempts: integer().notNull().default(0),
     queuedAt: tz().notNull().defaultNow(),
+    /** Lease of the sync run that took the row (rows are deleted after a successful upsert). */
+    claimedUntil: tz(),
   },
   (t) => [
     primaryKey({ columns: [t.workspaceId, t.provider, t.leadId] }),

@@ -1,0 +1,1 @@
+ALTER TABLE "crm_pending" ADD COLUMN "claimed_until" timestamp with time zone;
