@@ -1,5 +1,4 @@
 import { Injectable, Module } from '@nestjs/common';
-import { sql } from 'drizzle-orm';
 import {
   InboundEffectHandlerProvider,
   type InboundEffectContext,
@@ -8,9 +7,8 @@ import {
 } from '../../src/modules/webhooks/inbound/inbound-effects';
 
 /**
- * A stand-in effect handler for inbound `standard` and `hmac` events in tests: it records each
- * application inside the handler's transaction (so a rolled-back attempt leaves nothing) and
- * can be told to fail.
+ * A stand-in effect handler for inbound `standard` events in tests: it records each application
+ * and can be told to fail or to take its time.
  */
 @Injectable()
 @InboundEffectHandlerProvider()
@@ -25,7 +23,6 @@ export class RecordingStandardHandler implements InboundEffectHandler {
   }
 
   async apply(ctx: InboundEffectContext): Promise<InboundEffectResult> {
-    await ctx.tx.execute(sql`select 1`);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.failNext > 0) {
       this.failNext -= 1;

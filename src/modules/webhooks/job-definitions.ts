@@ -7,7 +7,7 @@ export const inboundProcessJob = defineJob({
   queue: 'webhooks',
   schema: z.strictObject({ inbound_event_id: z.uuid() }),
   description: 'Applies the effects of one verified inbound webhook event (exactly once per event)',
-  options: { attempts: 8, backoff: { type: 'exponential', delay: 5_000 } },
+  options: { attempts: 8, backoff: { type: 'exponential', delay: 2_000 } },
 });
 
 /**

@@ -8,6 +8,10 @@ import { REDIS } from '../../common/redis.module';
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
 import { JobsModule } from '../../jobs/jobs.module';
+import { LeadsModule } from '../leads/leads.module';
+import { HubspotEffects } from './inbound/effects/hubspot.effects';
+import { StripeEffects } from './inbound/effects/stripe.effects';
+import { ZapierEffects } from './inbound/effects/zapier.effects';
 import { WEBHOOK_JOBS } from './job-definitions';
 import { InboundController } from './inbound/inbound.controller';
 import { InboundDispatcher } from './inbound/inbound.dispatcher';
@@ -46,7 +50,7 @@ import {
  * retried, SSRF-guarded outbound endpoints fed by the event outbox. See docs/webhooks.md.
  */
 @Module({
-  imports: [DiscoveryModule, JobsModule.forFeature(WEBHOOK_JOBS)],
+  imports: [DiscoveryModule, JobsModule.forFeature(WEBHOOK_JOBS), LeadsModule],
   controllers: [SourcesController, InboundController, EndpointsController, EventTypesController],
   providers: [
     { provide: WEBHOOK_CLOCK, useValue: { now: () => Date.now() } satisfies WebhookClock },
@@ -80,6 +84,9 @@ import {
     InboundService,
     InboundEffectsRegistry,
     InboundJobs,
+    StripeEffects,
+    HubspotEffects,
+    ZapierEffects,
     EndpointsRepository,
     DeliveriesRepository,
     DeliveryScheduler,

@@ -1,7 +1,6 @@
 import { Injectable, SetMetadata, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { WorkspaceId } from '../../../auth/auth-context';
-import type { DbExecutor } from '../../../events/emit';
 import type { Provider } from './verifiers';
 
 /** A verified, stored inbound event as handed to an effect handler. */
@@ -22,16 +21,10 @@ export interface InboundEffectContext {
   workspaceId: WorkspaceId;
   event: InboundEventForEffects;
   /**
-   * The transaction the handler must do ALL its writes in (and nothing else: PGlite serves one
-   * session). The inbox row is marked processed in it and the effect keys are recorded in it,
-   * so the effect happens exactly once even when the job runs twice.
+   * A stable key for this event's effect (the same on every run of the job): hand it to
+   * idempotent writes (e.g. a conversion's external id) so a repeat changes nothing.
    */
-  tx: DbExecutor;
-  /**
-   * Records an extra idempotency key in the same transaction (e.g. a Stripe object id + type):
-   * true the first time, false when already recorded (then skip the write).
-   */
-  once(kind: string, subject: string): Promise<boolean>;
+  idempotencyKey: string;
 }
 
 export interface InboundEffectResult {
@@ -40,10 +33,12 @@ export interface InboundEffectResult {
 }
 
 /**
- * What the leads module (or any other) implements to act on inbound events: Stripe payments →
- * customer + conversion, HubSpot contact changes → lead upsert, Zapier posts → lead create/merge.
- * Throw to have the job retry later (with backoff; nothing is recorded); throw
- * `UnrecoverableError` (bullmq) to fail the event at once.
+ * Acts on inbound events of one provider: Stripe payments → customer + conversion, HubSpot
+ * contact changes → lead upsert, Zapier posts → lead create/merge (inbound/effects/). The
+ * processing job runs `apply` through EffectsService.once keyed by the inbox row, so a
+ * successful effect is not run again; `apply` must still be idempotent by its own key (a crash
+ * between the writes and the effect record re-runs it). Throw to retry later with backoff;
+ * throw `UnrecoverableError` (bullmq) to fail the event at once.
  */
 export interface InboundEffectHandler {
   readonly provider: Provider;

@@ -1,14 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
 import type { WorkspaceId } from '../../../auth/auth-context';
-import type { Db } from '../../../db/database';
-import { DRIZZLE } from '../../../db/database.module';
-import { EffectsService } from '../../../jobs/effects';
+import { EffectInProgressError, EffectsService } from '../../../jobs/effects';
 import type { JobContext, JobPayload } from '../../../jobs/job-definition';
 import { JobHandler } from '../../../jobs/job-handler.decorator';
 import { inboundProcessJob } from '../job-definitions';
 import { InboundEffectsRegistry } from './inbound-effects';
 import { InboundRepository } from './inbound.repository';
+
+/** How long one run of a handler may take before another run may take over. */
+const LEASE = { leaseMs: 120_000 };
 
 type Outcome = { status: 'processed' | 'ignored' | 'skipped'; outcome: string };
 
@@ -24,7 +25,6 @@ export class InboundJobs {
     private readonly repo: InboundRepository,
     private readonly registry: InboundEffectsRegistry,
     private readonly effects: EffectsService,
-    @Inject(DRIZZLE) private readonly db: Db,
   ) {}
 
   @JobHandler(inboundProcessJob)
@@ -34,9 +34,10 @@ export class InboundJobs {
   }
 
   /**
-   * Applies one event's effects exactly once: the row is locked, the (inbox row) and, for Stripe,
-   * the (object id + type) keys are recorded with EffectsService in the same transaction as the
-   * handler's writes and the row's new status. A second run finds the keys and does nothing.
+   * Applies one event's effects once: EffectsService.once keyed by the inbox row (and, for
+   * Stripe, by object id + type, since Stripe may send two events for one change) runs the
+   * handler, records the effect and skips it on any later run; a concurrent run of the same
+   * event waits for the first (EffectInProgressError delays the job without spending an attempt).
    */
   async processEvent(workspaceId: WorkspaceId, id: string, ctx?: Pick<JobContext, 'attempt' | 'job'>): Promise<Outcome> {
     const row = await this.repo.find(workspaceId, id);
@@ -46,44 +47,47 @@ export class InboundJobs {
       await this.repo.finish(workspaceId, id, { status: 'ignored', outcome: 'no_handler' });
       return { status: 'ignored', outcome: 'no_handler' };
     }
-    try {
-      return await this.db.transaction(async (tx) => {
-        const locked = await this.repo.lockForProcessing(workspaceId, id, tx);
-        if (!locked || locked.status === 'processed' || locked.status === 'ignored')
-          return { status: 'skipped', outcome: 'already_done' };
-        if (!(await this.effects.recordInTx(tx, 'webhooks.inbound', locked.id))) {
-          await this.repo.finish(workspaceId, id, { status: 'processed', outcome: locked.outcome ?? 'already_applied' }, tx);
-          return { status: 'processed', outcome: 'already_applied' };
-        }
-        if (locked.provider === 'stripe') {
-          const key = stripeObjectKey(locked.sourceKey, locked.type, locked.payload);
-          if (key && !(await this.effects.recordInTx(tx, 'webhooks.stripe-object', key))) {
-            await this.repo.finish(workspaceId, id, { status: 'processed', outcome: 'duplicate_object_event' }, tx);
-            return { status: 'processed', outcome: 'duplicate_object_event' };
-          }
-        }
-        const result = await handler.apply({
-          workspaceId,
-          tx,
-          event: {
-            id: locked.id,
-            provider: locked.provider,
-            providerEventId: locked.providerEventId,
-            type: locked.type,
-            payload: locked.payload,
-            receivedAt: locked.receivedAt,
-            sourceId: locked.sourceId,
-          },
-          once: (kind, subject) => this.effects.recordInTx(tx, kind, subject),
-        });
-        await this.repo.finish(workspaceId, id, { status: 'processed', outcome: result.outcome }, tx);
-        return { status: 'processed', outcome: result.outcome };
+    const apply = (key: string) =>
+      handler.apply({
+        workspaceId,
+        idempotencyKey: key,
+        event: {
+          id: row.id,
+          provider: row.provider,
+          providerEventId: row.providerEventId,
+          type: row.type,
+          payload: row.payload,
+          receivedAt: row.receivedAt,
+          sourceId: row.sourceId,
+        },
       });
+    let outcome: string;
+    try {
+      const objectKey = row.provider === 'stripe' ? stripeObjectKey(row.sourceKey, row.type, row.payload) : undefined;
+      const done = await this.effects.once(
+        'webhooks.inbound',
+        row.id,
+        async (key) => {
+          if (!objectKey) return (await apply(key)).outcome;
+          const inner = await this.effects.once(
+            'webhooks.stripe-object',
+            objectKey,
+            async (k) => (await apply(k)).outcome,
+            LEASE,
+          );
+          return inner.ran ? inner.result : 'duplicate_object_event';
+        },
+        LEASE,
+      );
+      outcome = done.ran ? done.result : (done.result ?? 'already_applied');
     } catch (err) {
+      if (err instanceof EffectInProgressError) throw err;
       const maxAttempts = ctx?.job.opts.attempts ?? 1;
       const final = err instanceof UnrecoverableError || (ctx?.attempt ?? 1) >= maxAttempts;
       await this.repo.recordFailure(workspaceId, id, err instanceof Error ? err.message : String(err), final);
       throw err;
     }
+    await this.repo.finish(workspaceId, id, { status: 'processed', outcome });
+    return { status: 'processed', outcome };
   }
 }
