@@ -14,6 +14,10 @@ import { JobsModule } from './jobs/jobs.module';
 import { WebhooksModule } from './modules/webhooks/webhooks.module';
 import { ZapierModule } from './modules/zapier/zapier.module';
 import { LeadsModule } from './modules/leads/leads.module';
+import { CampaignsModule } from './modules/campaigns/campaigns.module';
+import { EmailModule } from './modules/email/email.module';
+import { IntegrationsModule } from './modules/integrations/integrations.module';
+import { SequencesModule } from './modules/sequences/sequences.module';
 import type { Database } from './db/database';
 import { DatabaseModule } from './db/database.module';
 import { ROOT_LOGGER } from './observability/root-logger';
@@ -65,6 +69,10 @@ export class AppModule {
         WebhooksModule,
         ZapierModule,
         LeadsModule,
+        CampaignsModule,
+        EmailModule,
+        SequencesModule,
+        IntegrationsModule,
         ...(deps.extraImports ?? []),
       ],
       exports: [ROOT_LOGGER],

@@ -64,8 +64,8 @@ function toNodemailer(mail: OutgoingMail): SendMailOptions {
     text: mail.text,
     messageId: mail.messageId,
     headers,
-    // nodemailer writes `List-Unsubscribe: <url>` from this.
-    list: mail.listUnsubscribeUrl ? { unsubscribe: { url: mail.listUnsubscribeUrl, comment: 'Unsubscribe' } } : undefined,
+    // nodemailer writes `List-Unsubscribe: <url>` from this (no comment: strict one-click parsers want only the URI).
+    list: mail.listUnsubscribeUrl ? { unsubscribe: mail.listUnsubscribeUrl } : undefined,
   };
 }
 

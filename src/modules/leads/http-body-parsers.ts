@@ -27,7 +27,9 @@ export function byteLimit(limit: number): Transform {
  *   8058 one-click body `List-Unsubscribe=One-Click`); parsed with URLSearchParams into an
  *   object of strings, within the normal body limit;
  * - `text/csv`: imports; the body is handed over as a stream (size-capped) so a 100k-row file is
- *   parsed while it arrives.
+ *   parsed while it arrives;
+ * - `multipart/form-data`: RFC 8058 allows the one-click unsubscribe POST in this encoding too;
+ *   the body (at most 64 KiB) is read and ignored (no route takes file uploads this way).
  * Registered before the server starts; skipped when another module already registered one.
  */
 @Injectable()
@@ -55,6 +57,11 @@ export class LeadsBodyParsers implements OnModuleInit {
           }
           done(null, { ...out });
         },
+      );
+    }
+    if (!fastify.hasContentTypeParser('multipart/form-data')) {
+      fastify.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, _body, done) =>
+        done(null, {}),
       );
     }
     if (!fastify.hasContentTypeParser('text/csv')) {
