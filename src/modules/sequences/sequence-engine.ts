@@ -150,11 +150,13 @@ export class SequenceEngine {
       if (enrolment.nextStep === step + 1) await this.schedule(ws, enrolment);
       return { result: 'noop', reason: 'step_done' };
     }
+    // Enrolments are deleted with their sequence and lead (FK cascade): a missing row here is a
+    // failed read, not a deletion, so the job retries instead of leaving the enrolment stuck.
     const seq = await this.repo.findById(ws, enrolment.sequenceId);
-    if (!seq) return { result: 'noop', reason: 'sequence_gone' };
+    if (!seq) throw new Error(`sequence ${enrolment.sequenceId} of enrolment ${enrolment.id} not found; retrying`);
     if (seq.status !== 'active') return { result: 'noop', reason: `sequence_${seq.status}` };
     const [lead] = await this.leads.byIds(ws, [enrolment.leadId]);
-    if (!lead) return { result: 'noop', reason: 'lead_gone' };
+    if (!lead) throw new Error(`lead ${enrolment.leadId} of enrolment ${enrolment.id} not found; retrying`);
     const exitReason = exitReasonFor(lead);
     if (exitReason) {
       await this.exit(ws, lead.id, exitReason, seq.id);

@@ -53,17 +53,15 @@ export class SequencesRepository {
     tx: DbExecutor,
   ) {
     await tx.delete(sequenceSteps).where(and(eq(sequenceSteps.workspaceId, ws), eq(sequenceSteps.sequenceId, sequenceId)));
-    await tx
-      .insert(sequenceSteps)
-      .values(
-        steps.map((s, i) => ({
-          workspaceId: ws,
-          sequenceId,
-          position: i,
-          delaySeconds: s.delay_seconds,
-          templateId: s.template_id,
-        })),
-      );
+    await tx.insert(sequenceSteps).values(
+      steps.map((s, i) => ({
+        workspaceId: ws,
+        sequenceId,
+        position: i,
+        delaySeconds: s.delay_seconds,
+        templateId: s.template_id,
+      })),
+    );
   }
 
   /** Which of these template ids exist in the workspace. */
