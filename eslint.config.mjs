@@ -8,7 +8,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.mjs', '*.cjs', 'bin/*.js', 'bench/*.js'] },
+        projectService: { allowDefaultProject: ['*.mjs', '*.cjs', 'bin/*.js', 'bench/*.js', 'scripts/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
