@@ -116,7 +116,11 @@ describe.each(await dbTargets())('outbound delivery engine (%s)', (target) => {
     const [req] = receiver.requests;
     expect(req.headers['webhook-id']).toBe(msg.id);
     expect(req.headers['content-type']).toBe('application/json');
-    const body = new Webhook(ep.secret).verify(req.body, req.headers as Record<string, string>) as { id: string; type: string; data: unknown };
+    const body = new Webhook(ep.secret).verify(req.body, req.headers as Record<string, string>) as {
+      id: string;
+      type: string;
+      data: unknown;
+    };
     expect(body).toMatchObject({ id: eventId, type: 'lead.created', workspace_id: ws });
     // Fan-out again for the same event: no second message.
     await outbound.fanOut({

@@ -13,7 +13,12 @@ import { InboundService } from './inbound.service';
 import { rawBodyOf, type RawBodyRequest } from './raw-body';
 import type { InboundRequest } from './verifiers';
 
-const RAW_BODY_ROUTE = { rawBody: true };
+/**
+ * Raw body (see raw-body.ts). The per-IP API rate limit does not apply: providers send from a few
+ * shared addresses in bursts, and every request is signature-checked before anything is stored,
+ * so a flood of forged requests costs one HMAC each and writes nothing.
+ */
+const RAW_BODY_ROUTE = { rawBody: true, rateLimit: false };
 
 @ApiTags('webhooks')
 @Controller('webhooks')

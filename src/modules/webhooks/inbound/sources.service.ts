@@ -70,6 +70,7 @@ const hint = (secret: string) => `…${secret.slice(-4)}`;
 @Injectable()
 export class SourcesService {
   private readonly ingestCache = new Map<string, { at: number; source: IngestSource | null }>();
+  private readonly touched = new Map<string, number>();
 
   constructor(
     private readonly repo: SourcesRepository,
@@ -185,7 +186,12 @@ export class SourcesService {
     return source;
   }
 
+  /** Updates last_received_at at most once a minute per source and process (off the hot path). */
   touchReceived(source: IngestSource): void {
+    const now = Date.now();
+    if (now - (this.touched.get(source.id) ?? 0) < 60_000) return;
+    if (this.touched.size > 10_000) this.touched.clear();
+    this.touched.set(source.id, now);
     void this.repo.touchReceived(source.workspaceId, source.id).catch(() => undefined);
   }
 }

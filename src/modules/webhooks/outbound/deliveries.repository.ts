@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { WorkspaceId } from '../../../auth/auth-context';
-import type { Db } from '../../../db/database';
-import { DRIZZLE } from '../../../db/database.module';
+import type { Database, Db } from '../../../db/database';
+import { DATABASE, DRIZZLE } from '../../../db/database.module';
 import { MESSAGE_STATUSES, webhookAttempts, webhookEndpoints, webhookMessages } from '../../../db/schema/webhooks';
 import type { DbExecutor } from '../../../events/emit';
 import type { EndpointRow } from './endpoints.repository';
@@ -50,7 +50,29 @@ export interface MessageOutcome {
 /** Messages (one per endpoint and event) and their attempt log. Every method takes the WorkspaceId first. */
 @Injectable()
 export class DeliveriesRepository {
-  constructor(@Inject(DRIZZLE) private readonly db: Db) {}
+  private readonly embedded: boolean;
+
+  constructor(
+    @Inject(DRIZZLE) private readonly db: Db,
+    @Inject(DATABASE) database: Database,
+  ) {
+    this.embedded = !!database.embedded;
+  }
+
+  /**
+   * Runs one statement with `synchronous_commit = off`: the lease and the attempt log of a
+   * delivery do not wait for the WAL flush. A crash can lose the last few of them; the sweep then
+   * sends those attempts again with the same webhook-id (at least once, as promised), and the
+   * transaction of an endpoint being disabled stays fully durable. Embedded PGlite has no
+   * commit flush to skip (and one session for every connection): the statement runs as is.
+   */
+  private asyncCommit(statement: SQL) {
+    if (this.embedded) return this.db.execute(statement);
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`set local synchronous_commit = off`);
+      return tx.execute(statement);
+    });
+  }
 
   /**
    * Fan-out: one message per enabled endpoint of the workspace subscribed to the type, in one
@@ -137,9 +159,9 @@ export class DeliveriesRepository {
     message: MessageRow,
     a: AttemptRecord,
     outcome: MessageOutcome,
-    tx: DbExecutor = this.db,
+    tx?: DbExecutor,
   ): Promise<boolean> {
-    const res = await tx.execute(sql`
+    const statement = sql`
       with ins as (
         insert into ${webhookAttempts} (id, workspace_id, message_id, endpoint_id, attempt, trigger, url, status_code, ok, error_code,
           error_message, response_headers, response_body, response_truncated, duration_ms)
@@ -159,7 +181,8 @@ export class DeliveriesRepository {
         lease_until = null,
         updated_at = now()
       from ins where m.id = ins.message_id and m.workspace_id = ${workspaceId}
-      returning m.id`);
+      returning m.id`;
+    const res = tx ? await tx.execute(statement) : await this.asyncCommit(statement);
     return res.rows.length > 0;
   }
 
