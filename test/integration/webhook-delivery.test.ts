@@ -7,7 +7,8 @@ import { events } from '../../src/db/schema/events';
 import type { EventEnvelope } from '../../src/events/catalogue';
 import { QUEUE_BACKEND } from '../../src/jobs/jobs.tokens';
 import type { QueueBackend } from '../../src/jobs/queue-backend';
-import { deliverJobId } from '../../src/modules/webhooks/job-definitions';
+import { deliverJobId, inboundJobId } from '../../src/modules/webhooks/job-definitions';
+import { WebhooksSweep } from '../../src/modules/webhooks/webhooks.sweep';
 import { DeliveryService, type AttemptResult } from '../../src/modules/webhooks/outbound/delivery.service';
 import { OutboundJobs } from '../../src/modules/webhooks/outbound/outbound.jobs';
 import { AUTO_DISABLE_AFTER_MS } from '../../src/modules/webhooks/outbound/retry-schedule';
@@ -337,6 +338,47 @@ describe.each(await dbTargets())('outbound delivery engine (%s)', (target) => {
     const kinds = results.map((r) => (r.status === 'fulfilled' ? r.value.kind : (r.reason as Error).name));
     expect(kinds).toContain('attempted');
     expect(kinds.filter((k) => k === 'attempted')).toHaveLength(1);
+  });
+
+  it('the sweep re-enqueues work whose queue hand-off was lost (row 20: crash between commit and enqueue)', async () => {
+    const ep = await createEndpoint();
+    await fanOut();
+    const [msg] = await deliveries(ep.id);
+    // As if the first job had been lost: nothing in the queue, the message due 5 minutes ago.
+    await (await queues.queue('webhooks').getJob(deliverJobId(msg.id, 1)))?.remove();
+    await t.runtime.database.pool.query(
+      `update webhook_messages set next_attempt_at = now() - interval '5 minutes' where id = $1`,
+      [msg.id],
+    );
+    // An inbound event stored a minute ago whose processing job never made it to the queue.
+    const src = (
+      await t.inject({
+        method: 'POST',
+        url: '/api/v1/webhook-sources',
+        headers: bearer(owner.access_token),
+        payload: { provider: 'zapier', name: 'sweep' },
+      })
+    ).json<{ id: string; secret: string }>();
+    await t.inject({
+      method: 'POST',
+      url: `/api/v1/webhooks/in/${src.id}`,
+      headers: { 'x-webhook-key': src.secret },
+      payload: { email: 'sweep@example.com' },
+    });
+    const { rows } = await t.runtime.database.pool.query<{ id: string }>(
+      `update inbound_events set received_at = now() - interval '1 minute' where source_id = $1 returning id`,
+      [src.id],
+    );
+    await new Promise((r) => setTimeout(r, 100)); // let the post-answer hand-off run, then lose it
+    await (await queues.queue('webhooks').getJob(inboundJobId(rows[0].id, 0)))?.remove();
+
+    const swept = await t.app.get(WebhooksSweep).sweep({});
+    expect(swept.outbound).toBeGreaterThanOrEqual(1);
+    expect(swept.inbound).toBeGreaterThanOrEqual(1);
+    expect(await queues.queue('webhooks').getJob(deliverJobId(msg.id, 1))).toBeTruthy();
+    expect(await queues.queue('webhooks').getJob(inboundJobId(rows[0].id, 0))).toBeTruthy();
+    // A second sweep within the claim lease does not hand the inbound event out again.
+    expect((await t.app.get(WebhooksSweep).sweep({})).inbound).toBe(0);
   });
 
   it('POST /test sends a signed sample now and returns the attempt', async () => {
