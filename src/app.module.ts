@@ -18,6 +18,7 @@ import { CampaignsModule } from './modules/campaigns/campaigns.module';
 import { EmailModule } from './modules/email/email.module';
 import { IntegrationsModule } from './modules/integrations/integrations.module';
 import { SequencesModule } from './modules/sequences/sequences.module';
+import { AnalyticsModule } from './modules/analytics/analytics.module';
 import type { Database } from './db/database';
 import { DatabaseModule } from './db/database.module';
 import { ROOT_LOGGER } from './observability/root-logger';
@@ -73,6 +74,7 @@ export class AppModule {
         EmailModule,
         SequencesModule,
         IntegrationsModule,
+        AnalyticsModule,
         ...(deps.extraImports ?? []),
       ],
       exports: [ROOT_LOGGER],

@@ -20,6 +20,7 @@ import { DashboardRepository, type AdAggregate, type AdFilter, type AdGroup } fr
 import {
   MONEY_METRICS,
   currencyMode,
+  disclose,
   metricValue,
   summarize,
   zeroSums,
@@ -323,6 +324,56 @@ export class DashboardService {
       next_cursor: offset + page.limit < all.length ? encodeCursor({ offset: offset + page.limit }) : null,
       notes,
     };
+  }
+
+  /**
+   * A day-by-day table of the requested metrics and their totals over the range (reports).
+   * When money cannot be combined into one currency, each money metric becomes one column per
+   * currency (`spend_USD`, `spend_EUR`).
+   */
+  async dailyTable(
+    ws: WorkspaceId,
+    f: DashboardFilter,
+    metrics: MetricName[],
+  ): Promise<
+    CurrencyDisclosure & {
+      columns: string[];
+      rows: Array<Record<string, string | number | null>>;
+      totals: Record<string, number | null>;
+      notes: string[];
+    }
+  > {
+    const { ad, fp } = await this.resolve(ws, f);
+    const { byKey: byDay } = await this.groups(ws, ad, fp, 'day', 'day');
+    const all = [...byDay.values()].flat();
+    const mode = currencyMode(all, this.fx);
+    const cells: Array<{ column: string; value: (groups: CurrencyGroup[]) => number | null }> = [];
+    for (const m of metrics) {
+      if (mode.kind === 'split' && MONEY_METRICS.has(m)) {
+        for (const c of mode.currencies)
+          cells.push({
+            column: `${m}_${c}`,
+            value: (groups) =>
+              metricValue(
+                groups.filter((g) => g.currency === c),
+                { kind: 'single', currency: c },
+                m,
+              ),
+          });
+      } else {
+        cells.push({ column: m, value: (groups) => metricValue(groups, mode, m) });
+      }
+    }
+    const rows = periods(f.from, f.to, 'day').map((p) => {
+      const groups = byDay.get(p.period) ?? [];
+      const row: Record<string, string | number | null> = { date: p.period };
+      for (const c of cells) row[c.column] = c.value(groups);
+      return row;
+    });
+    const totals: Record<string, number | null> = {};
+    for (const c of cells) totals[c.column] = c.value(all);
+    const disclosure = disclose(mode);
+    return { ...disclosure, columns: cells.map((c) => c.column), rows, totals, notes: this.notes(f, mode) };
   }
 
   async leads(ws: WorkspaceId, range: { from: string; to: string }, by: LeadsReportBy): Promise<LeadsResponse> {

@@ -49,6 +49,25 @@ export class SyncRepository {
       .where(and(eq(analyticsSyncRuns.workspaceId, ws), eq(analyticsSyncRuns.id, id)));
   }
 
+  /** Runs left `running` by a worker that died (its lease expired): recorded as failed. */
+  async failAbandonedRuns(ws: WorkspaceId, connectionId: string, exceptRunId: string | null): Promise<void> {
+    await this.db
+      .update(analyticsSyncRuns)
+      .set({
+        status: 'failed',
+        error: 'the worker running this sync stopped before finishing; the next run resumed from its checkpoint',
+        finishedAt: new Date(),
+      })
+      .where(
+        and(
+          eq(analyticsSyncRuns.workspaceId, ws),
+          eq(analyticsSyncRuns.connectionId, connectionId),
+          eq(analyticsSyncRuns.status, 'running'),
+          exceptRunId ? sql`${analyticsSyncRuns.id} <> ${exceptRunId}::uuid` : undefined,
+        ),
+      );
+  }
+
   async addProgress(
     ws: WorkspaceId,
     id: string,

@@ -109,11 +109,10 @@ export class SyncEngine {
     }
     const leaseId = uuidv7();
     const leased = await this.connections.acquireLease(ws, connectionId, leaseId, this.settings.leaseMs);
-    if (!leased) {
-      if (req.runId)
-        await this.runs.finishRun(ws, req.runId, { status: 'skipped', error: 'another sync of this connection was running' });
-      return { status: 'busy', runId: req.runId };
-    }
+    // The caller decides what a busy connection means (retry later, skip, nothing to do).
+    if (!leased) return { status: 'busy', runId: req.runId };
+    // We hold the lease, so a run still marked running belongs to a worker that died.
+    await this.runs.failAbandonedRuns(ws, connectionId, req.runId ?? null);
     const runId =
       req.runId ??
       (
