@@ -215,7 +215,7 @@ describe.each(await dbTargets())('public capture (%s)', (target) => {
     // The confirmation email is written to <data dir>/mail (no SMTP_URL) with a signed link.
     const mailDir = path.join(t.config.dataDir, 'mail');
     const file = await until(
-      () => fs.existsSync(mailDir) && fs.readdirSync(mailDir).find((f) => f.includes(lead.id) && f.startsWith('20')),
+      () => fs.existsSync(mailDir) && fs.readdirSync(mailDir).find((f) => f.includes(lead.id) && f.endsWith('.eml')),
       15_000,
       'the confirmation email',
     );

@@ -1,5 +1,8 @@
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asWorkspaceId } from '../../src/auth/auth-context';
+import { EffectInProgressError } from '../../src/jobs/effects';
+import { EmailSenderService } from '../../src/modules/email/email-sender.service';
 import { startHubSpotFake, type HubSpotFake } from '../fakes/hubspot';
 import { bearer, registerUser, type RegisteredUser } from '../support/auth';
 import { dbTargets, startTestApp, type TestApp } from '../support/test-app';
@@ -172,6 +175,27 @@ describe.each(await dbTargets())('sequences, send-time checks and the CRM sync (
       20_000,
       'both confirmation emails',
     );
+  });
+
+  it('sends once per (enrolment, step) even when the step job runs again or twice at once (row 19)', async () => {
+    const sender = t.app.get(EmailSenderService);
+    const id = await lead({ email: 'once@example.com' });
+    const step = {
+      enrolmentId: '01900000-0000-7000-8000-0000000000aa',
+      sequenceId: '01900000-0000-7000-8000-0000000000bb',
+      stepIndex: 0,
+      templateId,
+      leadId: id,
+      campaignId: null,
+    };
+    const ws = asWorkspaceId(owner.workspace.id);
+    const concurrent = await Promise.allSettled([sender.sendSequenceStep(ws, step), sender.sendSequenceStep(ws, step)]);
+    // The loser of the race is told to come back later (the job is delayed, not failed), never sends.
+    for (const r of concurrent) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(EffectInProgressError);
+    const again = await sender.sendSequenceStep(ws, step);
+    expect(again).toMatchObject({ status: 'sent', repeated: true });
+    expect(delivered.filter((a) => a === 'once@example.com')).toHaveLength(1);
+    expect(await sends(id)).toEqual([{ status: 'sent', skip_reason: null }]);
   });
 
   it('removes a lead from a sequence before its next step', async () => {

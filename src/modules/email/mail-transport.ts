@@ -155,7 +155,10 @@ export class FileMailTransport implements MailTransport {
       this.dir,
       `${stamp}_${safeName(meta.leadId ?? 'nolead')}_${safeName(meta.sendId ?? info.messageId.replace(/@.*/, ''))}.eml`,
     );
-    await fs.promises.writeFile(file, info.message as Buffer, { mode: 0o600 });
+    // Written under a temporary name and renamed: a reader never sees half a message.
+    const partial = `${file}.partial`;
+    await fs.promises.writeFile(partial, info.message as Buffer, { mode: 0o600 });
+    await fs.promises.rename(partial, file);
     this.log?.info(
       { file, message_id: info.messageId, lead_id: meta.leadId, send_id: meta.sendId },
       'email written to a file (SMTP_URL is not set)',
