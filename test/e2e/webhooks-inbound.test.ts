@@ -13,7 +13,7 @@ import {
   standardHeaders,
   stripeEvent,
 } from '../fakes/webhook-providers';
-import { addMember, bearer, registerUser, type RegisteredUser } from '../support/auth';
+import { addMember, bearer, createApiKey, registerUser, type RegisteredUser } from '../support/auth';
 import { dbTargets, startTestApp, type TestApp } from '../support/test-app';
 
 const ENV = { RATE_LIMIT_MAX: '100000', OUTBOX_POLL_INTERVAL_MS: '200' };
@@ -42,7 +42,8 @@ describe.each(await dbTargets())('inbound webhooks (%s)', (target) => {
   beforeAll(async () => {
     t = await startTestApp(target, { role: 'all', env: ENV, extraImports: [WebhookEffectsTestModule] });
     owner = await registerUser(t);
-    h = bearer(owner.access_token);
+    // An API key, not the 15-minute access token: on a busy machine this suite outlives a token.
+    h = { 'x-api-key': (await createApiKey(t, owner.access_token, ['webhooks:manage', 'leads:read'])).key };
     handler = t.app.get(RecordingStandardHandler);
   });
   afterAll(() => t?.close());

@@ -30,11 +30,14 @@ describe.each(await dbTargets())('outbound webhooks end to end (%s)', (target) =
   let owner: RegisteredUser;
   let h: Record<string, string>;
   let receiver: WebhookReceiver;
+  let zap: { id: string; key: string };
 
   beforeAll(async () => {
     t = await startTestApp(target, { role: 'all', env: ENV });
     owner = await registerUser(t);
-    h = bearer(owner.access_token);
+    // An API key, not the 15-minute access token: on a busy machine this suite outlives a token.
+    h = { 'x-api-key': (await createApiKey(t, owner.access_token, ['webhooks:manage', 'leads:read', 'leads:write'])).key };
+    zap = await createApiKey(t, owner.access_token, ['webhooks:manage']);
     receiver = await WebhookReceiver.start();
   });
   afterAll(async () => {
@@ -124,7 +127,7 @@ describe.each(await dbTargets())('outbound webhooks end to end (%s)', (target) =
 
   describe('Zapier REST hooks', () => {
     it('/me answers for a valid key and 401 for a bad one', async () => {
-      const { key, id } = await createApiKey(t, owner.access_token, ['webhooks:manage']);
+      const { key, id } = zap;
       const me = await t.inject({ url: '/api/v1/me', headers: { 'x-api-key': key } });
       expect(me.statusCode, me.body).toBe(200);
       expect(me.json()).toMatchObject({ workspace_id: owner.workspace.id, kind: 'api_key', api_key_id: id });
@@ -146,7 +149,7 @@ describe.each(await dbTargets())('outbound webhooks end to end (%s)', (target) =
     });
 
     it('subscribe → deliveries of that event only; a 410 unsubscribes; DELETE removes the hook', async () => {
-      const { key } = await createApiKey(t, owner.access_token, ['webhooks:manage']);
+      const { key } = zap;
       const zh = { 'x-api-key': key };
       const sub = await t.inject({
         method: 'POST',
