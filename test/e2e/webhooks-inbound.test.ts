@@ -314,7 +314,7 @@ describe.each(await dbTargets())('inbound webhooks (%s)', (target) => {
       expect((await postStripe(path, JSON.stringify(customer), secret)).statusCode).toBe(200);
       await waitFor(
         async () => (await inboxOf(src.id)).filter((e) => e.status === 'processed').length === 2,
-        15_000,
+        45_000,
         'both processed',
       );
       const l = await lead(email);
@@ -331,7 +331,7 @@ describe.each(await dbTargets())('inbound webhooks (%s)', (target) => {
       expect((await postStripe(path, JSON.stringify(refund), secret)).statusCode).toBe(200);
       await waitFor(
         async () => (await inboxOf(src.id)).filter((e) => e.status === 'processed').length === 3,
-        15_000,
+        45_000,
         'refund processed',
       );
       const conv = await t.runtime.database.db.select().from(conversions).where(eq(conversions.leadId, l.id));
@@ -350,7 +350,7 @@ describe.each(await dbTargets())('inbound webhooks (%s)', (target) => {
       await postStripe(path, JSON.stringify(i2), secret);
       await waitFor(
         async () => (await inboxOf(src.id)).filter((e) => e.status === 'processed').length === 5,
-        15_000,
+        45_000,
         'reverse processed',
       );
       const l2 = await lead(email2);
