@@ -39,7 +39,7 @@ export interface TenancyCase {
    */
   userOnly?: boolean;
   /** Run after A's attempts, with B's auth: e.g. check the resource is unchanged. */
-  verifyUntouched?: (t: TestApp, auth: TenantAuth, id: string) => Promise<void>;
+  verifyUntouched?: (t: TestApp, auth: TenantAuth, id: string) => Promise<unknown>;
 }
 
 export const tenancyCases: TenancyCase[] = [];
