@@ -135,14 +135,7 @@ export const envSchema = z.object({
   JOBS_CONCURRENCY: z
     .string()
     .regex(/^[a-z][a-z0-9-]*=\d+(\s*,\s*[a-z][a-z0-9-]*=\d+)*$/, 'must look like events=20,default=5')
-    .transform((v) =>
-      Object.fromEntries(
-        v
-          .split(',')
-          .map((p) => p.trim().split('='))
-          .map(([k, n]) => [k, Number(n)]),
-      ),
-    )
+    .transform((v) => Object.fromEntries(v.split(',').map((p) => p.trim().split('=')).map(([k, n]) => [k, Number(n)])))
     .pipe(z.record(z.string(), z.number().int().min(1).max(1000)))
     .default({}),
   JOBS_DEFAULT_CONCURRENCY: int(1, 1000).default(5),
@@ -155,7 +148,7 @@ export const envSchema = z.object({
   JOBS_KEEP_FAILED_AGE_S: int(1, 31_536_000).default(14 * 86_400),
   JOBS_LOCK_DURATION_MS: int(500, 600_000).default(30_000),
   JOBS_STALLED_INTERVAL_MS: int(500, 600_000).default(30_000),
-  OUTBOX_POLL_INTERVAL_MS: int(10, 60_000).default(1000),
+  OUTBOX_POLL_INTERVAL_MS: int(10, 60_000).default(500),
   OUTBOX_BATCH_SIZE: int(1, 5000).default(500),
   OUTBOX_CLAIM_TTL_MS: int(100, 600_000).default(30_000),
   EVENTS_RETENTION_DAYS: int(1, 3650).default(30),

@@ -7,8 +7,10 @@ import { notificationBridgeFor } from '../jobs/pg-notification-bridge';
 import type { QueueBackend } from '../jobs/queue-backend';
 import { EVENTS_QUEUE } from './event-jobs';
 
-/** The channel the `events` insert trigger notifies (migration 0004_outbox_notify). */
+/** The channel the `events` insert trigger notifies (migrations 0004 and 0009). */
 export const OUTBOX_CHANNEL = 'switchboard_outbox';
+/** After the outbox ran dry, one more look this soon, for events committed meanwhile. */
+const TAIL_CHECK_MS = 50;
 
 export interface OutboxRelayOptions {
   batchSize: number;
@@ -51,9 +53,9 @@ const RELEASE_SQL = `update events set claimed_until = null where id = any($1::u
  * The outbox relay (worker role): publishes committed, unpublished events to the `events`
  * queue with `jobId = event id`, then marks them published. A crash between publishing and
  * marking re-publishes the same ids, which the queue ignores while the job exists, so no event
- * is lost and none runs twice from the relay. Wakes on LISTEN/NOTIFY (sent by the insert trigger
- * at commit), polls as a fallback, and backs off while the queue is unreachable — events simply
- * wait in Postgres until it returns.
+ * is lost and none runs twice from the relay. Wakes on LISTEN/NOTIFY (sent at commit by the insert
+ * trigger when the outbox was empty), keeps claiming while there is work, polls as a fallback, and
+ * backs off while the queue is unreachable — events simply wait in Postgres until it returns.
  */
 export class OutboxRelay {
   private running = false;
@@ -63,6 +65,7 @@ export class OutboxRelay {
   private wake?: () => void;
   private interrupt?: () => void;
   private failures = 0;
+  private idleCycles = 0;
   private lastWarn = 0;
 
   constructor(
@@ -134,8 +137,18 @@ export class OutboxRelay {
         await this.sleep(Math.random() * Math.min(30_000, 200 * 2 ** Math.min(this.failures, 10)), false);
         continue;
       }
-      if (published >= this.opts.batchSize) continue;
-      await this.sleep(this.opts.pollIntervalMs, true);
+      // Keep going while there is work. The insert trigger only NOTIFYs when the outbox was empty
+      // (see migration 0009), so after the last productive batch look once more shortly after
+      // (a transaction may have been committing meanwhile), then rest until NOTIFY or the poll.
+      if (published > 0) {
+        this.idleCycles = 0;
+        continue;
+      }
+      this.idleCycles++;
+      await this.sleep(
+        this.idleCycles === 1 ? Math.min(TAIL_CHECK_MS, this.opts.pollIntervalMs) : this.opts.pollIntervalMs,
+        true,
+      );
     }
   }
 

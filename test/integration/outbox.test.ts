@@ -99,6 +99,8 @@ describe.each(await dbTargets())('outbox and effects (%s)', (target) => {
       const got: string[] = [];
       listener.on('notification', (n) => got.push(n.channel));
       await listener.query(`listen ${OUTBOX_CHANNEL}`);
+      // The trigger notifies only when the outbox was empty (no relay runs in this api process).
+      await db().update(events).set({ publishedAt: new Date() }).where(isNull(events.publishedAt));
       try {
         await db()
           .transaction(async (tx) => {
@@ -111,6 +113,10 @@ describe.each(await dbTargets())('outbox and effects (%s)', (target) => {
         await db().transaction((tx) => emit(tx, ws, 'lead.created', { lead_id: uuidv7(), source: 'api' }));
         await waitFor(() => got.length > 0, 3000, 'notification');
         expect(got[0]).toBe(OUTBOX_CHANNEL);
+        // With a backlog waiting, further commits do not notify (NOTIFY serialises commits).
+        await emit(db(), ws, 'lead.created', { lead_id: uuidv7(), source: 'api' });
+        await sleep(200);
+        expect(got).toHaveLength(1);
       } finally {
         await listener.end();
       }
