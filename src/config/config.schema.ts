@@ -135,7 +135,14 @@ export const envSchema = z.object({
   JOBS_CONCURRENCY: z
     .string()
     .regex(/^[a-z][a-z0-9-]*=\d+(\s*,\s*[a-z][a-z0-9-]*=\d+)*$/, 'must look like events=20,default=5')
-    .transform((v) => Object.fromEntries(v.split(',').map((p) => p.trim().split('=')).map(([k, n]) => [k, Number(n)])))
+    .transform((v) =>
+      Object.fromEntries(
+        v
+          .split(',')
+          .map((p) => p.trim().split('='))
+          .map(([k, n]) => [k, Number(n)]),
+      ),
+    )
     .pipe(z.record(z.string(), z.number().int().min(1).max(1000)))
     .default({}),
   JOBS_DEFAULT_CONCURRENCY: int(1, 1000).default(5),
