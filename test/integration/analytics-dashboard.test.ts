@@ -317,6 +317,38 @@ describe.each(await dbTargets())('analytics dashboard on a hand-checked dataset 
     expect(next.next_cursor).toBeNull();
   });
 
+  it('the campaign breakdown (whole weeks + edge days from the campaign rollups) equals the raw sums for any range', async () => {
+    const dense = await createWorkspace(db, 'Dense');
+    // Three campaigns every day for ten weeks, with day-dependent figures.
+    const rows: NormalizedRow[] = [];
+    for (let d = 0; d < 70; d++) {
+      const date = new Date(Date.parse('2026-09-01T00:00:00Z') + d * 86_400_000).toISOString().slice(0, 10);
+      for (const c of ['Alpha', 'Beta', 'Gamma'])
+        rows.push(
+          row({ date, campaignName: c, impressions: 100 + d, clicks: 1 + (d % 7), spendMicros: toMicros(`${d}.${c.length}1`) }),
+        );
+    }
+    await load(db, dense, 'meta_ads', 'act_dense', rows);
+    for (const [from, to] of [
+      ['2026-09-01', '2026-11-09'], // Tuesday .. Monday
+      ['2026-09-07', '2026-09-20'], // exactly two ISO weeks
+      ['2026-09-08', '2026-09-13'], // inside one week: edge days only
+      ['2026-09-05', '2026-10-21'],
+      ['2026-09-03', '2026-09-03'],
+    ]) {
+      const api = await svc.breakdown(dense, { from, to }, 'campaign', { limit: 50 });
+      const raw = await db.execute<{ key: string; clicks: string; spend: string; impressions: string }>(sql`
+        select campaign_key as key, sum(clicks)::text as clicks, sum(spend_micros)::text as spend, sum(impressions)::text as impressions
+        from ad_metrics_daily where workspace_id = ${dense}::uuid and date between ${from}::date and ${to}::date
+        group by 1 order by 1`);
+      expect(api.data.map((r) => [r.key, r.totals.clicks, r.totals.impressions]).sort(), `${from}..${to}`).toEqual(
+        raw.rows.map((r) => [r.key, Number(r.clicks), Number(r.impressions)]),
+      );
+      for (const r of raw.rows)
+        expect(api.data.find((x) => x.key === r.key)!.totals.spend).toBe(Number((BigInt(r.spend) + 5000n) / 10000n));
+    }
+  });
+
   it('first-party lead analytics work without any ad connection', async () => {
     const empty = await createWorkspace(db, 'No ads');
     const s = await svc.summary(empty, OCT);

@@ -225,6 +225,53 @@ export const adMetricsDailyRollup = pgTable(
   ],
 );
 
+const campaignRollupColumns = () => ({
+  workspaceId: uuid()
+    .notNull()
+    .references(() => workspaces.id, { onDelete: 'cascade' }),
+  provider: text({ enum: ANALYTICS_PROVIDERS }).notNull(),
+  accountId: text().notNull(),
+  campaignKey: text().notNull(),
+  currency: text().notNull(),
+  /** A campaign name of the group (they share the key; the greatest is shown). */
+  campaignName: text().notNull(),
+  impressions: int8().notNull().default(0),
+  clicks: int8().notNull().default(0),
+  spendMicros: int8().notNull().default(0),
+  conversions: numeric({ precision: 24, scale: 6 }).notNull().default('0'),
+  conversionValueMicros: int8().notNull().default(0),
+  sessions: int8().notNull().default(0),
+  users: int8().notNull().default(0),
+});
+
+/**
+ * Per campaign and day (source/medium summed away), refreshed with the rollup above. With the
+ * weekly table below it answers the campaign breakdown: whole ISO weeks from the weekly table,
+ * the (at most 6 + 6) edge days from this one — a few rows per campaign instead of one per day.
+ */
+export const adMetricsCampaignDaily = pgTable(
+  'ad_metrics_campaign_daily',
+  { ...campaignRollupColumns(), date: day().notNull() },
+  (t) => [
+    primaryKey({
+      name: 'ad_metrics_campaign_daily_pkey',
+      columns: [t.workspaceId, t.date, t.provider, t.accountId, t.campaignKey, t.currency],
+    }),
+  ],
+);
+
+/** Per campaign and ISO week (Monday), rebuilt from ad_metrics_campaign_daily for the weeks a write touched. */
+export const adMetricsCampaignWeekly = pgTable(
+  'ad_metrics_campaign_weekly',
+  { ...campaignRollupColumns(), weekStart: day().notNull() },
+  (t) => [
+    primaryKey({
+      name: 'ad_metrics_campaign_weekly_pkey',
+      columns: [t.workspaceId, t.weekStart, t.provider, t.accountId, t.campaignKey, t.currency],
+    }),
+  ],
+);
+
 /** Reports too large to answer inline: a job fills CSV and JSON, downloaded later. */
 export const analyticsReports = pgTable(
   'analytics_reports',

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
+import { expect } from 'vitest';
 import { uuidv7 } from 'uuidv7';
 import type { WorkspaceId } from '../../../src/auth/auth-context';
 import { SecretBox } from '../../../src/common/crypto/encryption';
@@ -108,6 +109,20 @@ export interface Totals {
   users: number;
 }
 
+/** Asserts every rollup agrees with the raw rows of an account. */
+export async function expectRollupsMatch(
+  db: Db,
+  ws: WorkspaceId,
+  provider: AnalyticsProvider,
+  accountId: string,
+): Promise<Totals> {
+  const raw = await accountTotals(db, ws, provider, accountId);
+  expect(await rollupTotals(db, ws, provider, accountId)).toEqual(raw);
+  for (const table of ['ad_metrics_campaign_daily', 'ad_metrics_campaign_weekly'] as const)
+    expect(await rollupTotals(db, ws, provider, accountId, table), table).toEqual({ ...raw, rows: 0 });
+  return raw;
+}
+
 /** Sums of ad_metrics_daily for one account, straight from SQL. */
 export async function accountTotals(db: Db, ws: WorkspaceId, provider: AnalyticsProvider, accountId: string): Promise<Totals> {
   const res = await db.execute<Record<string, string>>(sql`
@@ -129,14 +144,25 @@ export async function accountTotals(db: Db, ws: WorkspaceId, provider: Analytics
   };
 }
 
-/** The same sums from the rollup table: must always agree with the raw rows. */
-export async function rollupTotals(db: Db, ws: WorkspaceId, provider: AnalyticsProvider, accountId: string): Promise<Totals> {
+/**
+ * The same sums from a rollup table (the daily rollup, or the per-campaign daily / weekly
+ * ones): they must always agree with the raw rows. `rows` is the raw row count only for the
+ * daily rollup (the campaign rollups report 0 there).
+ */
+export async function rollupTotals(
+  db: Db,
+  ws: WorkspaceId,
+  provider: AnalyticsProvider,
+  accountId: string,
+  table: 'ad_metrics_daily_rollup' | 'ad_metrics_campaign_daily' | 'ad_metrics_campaign_weekly' = 'ad_metrics_daily_rollup',
+): Promise<Totals> {
+  const rows = table === 'ad_metrics_daily_rollup' ? sql`coalesce(sum(row_count), 0)::text` : sql`'0'`;
   const res = await db.execute<Record<string, string>>(sql`
-    select coalesce(sum(row_count), 0)::text as rows, coalesce(sum(impressions), 0)::text as impressions,
+    select ${rows} as rows, coalesce(sum(impressions), 0)::text as impressions,
       coalesce(sum(clicks), 0)::text as clicks, coalesce(sum(spend_micros), 0)::text as spend,
       coalesce(sum(conversions), 0)::numeric(20,6)::text as conversions, coalesce(sum(conversion_value_micros), 0)::text as cvalue,
       coalesce(sum(sessions), 0)::text as sessions, coalesce(sum(users), 0)::text as users
-    from ad_metrics_daily_rollup where workspace_id = ${ws}::uuid and provider = ${provider} and account_id = ${accountId}`);
+    from ${sql.identifier(table)} where workspace_id = ${ws}::uuid and provider = ${provider} and account_id = ${accountId}`);
   const r = res.rows[0];
   return {
     rows: Number(r.rows),

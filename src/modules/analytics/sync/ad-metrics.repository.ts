@@ -95,8 +95,22 @@ export class AdMetricsRepository {
     return res.rowCount ?? 0;
   }
 
-  /** Recomputes the daily rollup of the given days of one account from the raw rows. */
+  /**
+   * Recomputes the rollups of the given days of one account from the raw rows: the daily
+   * rollup, the per-campaign daily rollup, and the per-campaign weekly rollup of every ISO week
+   * those days fall in.
+   */
   async refreshRollup(ws: WorkspaceId, scope: AccountScope, range: { from: string; to: string }, exec: Executor): Promise<void> {
+    await this.refreshDaily(ws, scope, range, exec);
+    await this.refreshCampaigns(ws, scope, range, exec);
+  }
+
+  private async refreshDaily(
+    ws: WorkspaceId,
+    scope: AccountScope,
+    range: { from: string; to: string },
+    exec: Executor,
+  ): Promise<void> {
     await exec.execute(sql`
       delete from ad_metrics_daily_rollup
       where workspace_id = ${ws}::uuid and provider = ${scope.provider} and account_id = ${scope.accountId}
@@ -113,6 +127,40 @@ export class AdMetricsRepository {
       group by workspace_id, date, provider, account_id, currency, source, channel`);
   }
 
+  private async refreshCampaigns(
+    ws: WorkspaceId,
+    scope: AccountScope,
+    range: { from: string; to: string },
+    exec: Executor,
+  ): Promise<void> {
+    const account = sql`workspace_id = ${ws}::uuid and provider = ${scope.provider} and account_id = ${scope.accountId}`;
+    const sums = sql`sum(impressions), sum(clicks), sum(spend_micros), sum(conversions), sum(conversion_value_micros),
+      sum(sessions), sum(users)`;
+    const cols = sql`workspace_id, provider, account_id, campaign_key, currency, campaign_name, impressions, clicks, spend_micros,
+      conversions, conversion_value_micros, sessions, users`;
+    await exec.execute(sql`delete from ad_metrics_campaign_daily
+      where ${account} and date between ${range.from}::date and ${range.to}::date`);
+    await exec.execute(sql`
+      insert into ad_metrics_campaign_daily (${cols}, date)
+      select workspace_id, provider, account_id, campaign_key, currency, max(campaign_name), ${sums}, date
+      from ad_metrics_daily
+      where ${account} and date between ${range.from}::date and ${range.to}::date
+      group by workspace_id, provider, account_id, campaign_key, currency, date`);
+    // Whole ISO weeks around the range, rebuilt from the per-campaign days.
+    const weekFrom = sql`date_trunc('week', ${range.from}::date)::date`;
+    const weekTo = sql`date_trunc('week', ${range.to}::date)::date`;
+    await exec.execute(sql`delete from ad_metrics_campaign_weekly
+      where ${account} and week_start between ${weekFrom} and ${weekTo}`);
+    await exec.execute(sql`
+      insert into ad_metrics_campaign_weekly (${cols}, week_start)
+      select workspace_id, provider, account_id, campaign_key, currency, max(campaign_name),
+        sum(impressions), sum(clicks), sum(spend_micros), sum(conversions), sum(conversion_value_micros),
+        sum(sessions), sum(users), date_trunc('week', date)::date
+      from ad_metrics_campaign_daily
+      where ${account} and date between ${weekFrom} and ${weekTo} + 6
+      group by workspace_id, provider, account_id, campaign_key, currency, date_trunc('week', date)`);
+  }
+
   /** Campaign names already stored for an account (LinkedIn analytics carry ids only). */
   async knownCampaignNames(ws: WorkspaceId, scope: AccountScope): Promise<Map<string, string>> {
     const res = await this.db.execute<{ id: string; name: string }>(sql`
@@ -127,9 +175,10 @@ export class AdMetricsRepository {
   /** Removes every synced row of an account (when its connection is deleted with purge). */
   async purgeAccount(ws: WorkspaceId, scope: AccountScope): Promise<number> {
     return this.db.transaction(async (tx) => {
-      await tx.execute(sql`
-        delete from ad_metrics_daily_rollup
-        where workspace_id = ${ws}::uuid and provider = ${scope.provider} and account_id = ${scope.accountId}`);
+      const account = sql`workspace_id = ${ws}::uuid and provider = ${scope.provider} and account_id = ${scope.accountId}`;
+      await tx.execute(sql`delete from ad_metrics_daily_rollup where ${account}`);
+      await tx.execute(sql`delete from ad_metrics_campaign_daily where ${account}`);
+      await tx.execute(sql`delete from ad_metrics_campaign_weekly where ${account}`);
       const res = await tx.execute(sql`
         delete from ad_metrics_daily
         where workspace_id = ${ws}::uuid and provider = ${scope.provider} and account_id = ${scope.accountId}`);
