@@ -169,6 +169,18 @@ async function seed(pool, workspaceIds) {
           sum(spend_micros), sum(conversions), sum(conversion_value_micros), sum(sessions), sum(users), count(*)
         from ad_metrics_daily group by workspace_id, date, provider, account_id, currency, source, channel`),
     );
+    await timed('  per-campaign daily and weekly rollups built', async () => {
+      const cols = `workspace_id, provider, account_id, campaign_key, currency, campaign_name, impressions, clicks,
+        spend_micros, conversions, conversion_value_micros, sessions, users`;
+      const sums = `sum(impressions), sum(clicks), sum(spend_micros), sum(conversions), sum(conversion_value_micros),
+        sum(sessions), sum(users)`;
+      await client.query(`insert into ad_metrics_campaign_daily (${cols}, date)
+        select workspace_id, provider, account_id, campaign_key, currency, max(campaign_name), ${sums}, date
+        from ad_metrics_daily group by workspace_id, provider, account_id, campaign_key, currency, date`);
+      await client.query(`insert into ad_metrics_campaign_weekly (${cols}, week_start)
+        select workspace_id, provider, account_id, campaign_key, currency, max(campaign_name), ${sums}, date_trunc('week', date)::date
+        from ad_metrics_campaign_daily group by workspace_id, provider, account_id, campaign_key, currency, date_trunc('week', date)`);
+    });
     await timed('  vacuum analyze', () => client.query('vacuum analyze'));
     return { bigRows, otherRows };
   } finally {
