@@ -74,20 +74,25 @@ export async function startRuntime(
       { config, database, redis, logger: log, extraImports: opts.extraImports },
       app,
     );
+    let stopping: Promise<void> | undefined;
     const runtime: Runtime = {
       app,
       worker,
       database,
       redis,
       url,
-      async stop() {
-        if (app) {
-          app.get(Lifecycle).beginShutdown();
-          await app.close();
-        }
-        await worker?.stop();
-        if (redis) await redis.quit().catch(() => redis.disconnect());
-        await database.close();
+      // Idempotent: a signal handler and a caller may both stop the runtime.
+      stop() {
+        stopping ??= (async () => {
+          if (app) {
+            app.get(Lifecycle).beginShutdown();
+            await app.close();
+          }
+          await worker?.stop();
+          if (redis) await redis.quit().catch(() => redis.disconnect());
+          await database.close();
+        })();
+        return stopping;
       },
     };
     if (url)
