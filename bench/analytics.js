@@ -162,12 +162,14 @@ async function seed(pool, workspaceIds) {
       );
       for (const d of defs) await client.query(d.indexdef);
     });
+    // Rollups are written in date order, as syncs write them (a page at a time, by day ranges).
     await timed('  rollup built (as the sync maintains it)', () =>
       client.query(`insert into ad_metrics_daily_rollup (workspace_id, date, provider, account_id, currency, source, channel,
           impressions, clicks, spend_micros, conversions, conversion_value_micros, sessions, users, row_count)
         select workspace_id, date, provider, account_id, currency, source, channel, sum(impressions), sum(clicks),
           sum(spend_micros), sum(conversions), sum(conversion_value_micros), sum(sessions), sum(users), count(*)
-        from ad_metrics_daily group by workspace_id, date, provider, account_id, currency, source, channel`),
+        from ad_metrics_daily group by workspace_id, date, provider, account_id, currency, source, channel
+        order by workspace_id, date`),
     );
     await timed('  per-campaign daily and weekly rollups built', async () => {
       const cols = `workspace_id, provider, account_id, campaign_key, currency, campaign_name, impressions, clicks,
@@ -176,10 +178,12 @@ async function seed(pool, workspaceIds) {
         sum(sessions), sum(users)`;
       await client.query(`insert into ad_metrics_campaign_daily (${cols}, date)
         select workspace_id, provider, account_id, campaign_key, currency, max(campaign_name), ${sums}, date
-        from ad_metrics_daily group by workspace_id, provider, account_id, campaign_key, currency, date`);
+        from ad_metrics_daily group by workspace_id, provider, account_id, campaign_key, currency, date
+        order by workspace_id, date`);
       await client.query(`insert into ad_metrics_campaign_weekly (${cols}, week_start)
         select workspace_id, provider, account_id, campaign_key, currency, max(campaign_name), ${sums}, date_trunc('week', date)::date
-        from ad_metrics_campaign_daily group by workspace_id, provider, account_id, campaign_key, currency, date_trunc('week', date)`);
+        from ad_metrics_campaign_daily group by workspace_id, provider, account_id, campaign_key, currency, date_trunc('week', date)
+        order by workspace_id, date_trunc('week', date)`);
     });
     await timed('  vacuum analyze', () => client.query('vacuum analyze'));
     return { bigRows, otherRows };

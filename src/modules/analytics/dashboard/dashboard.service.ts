@@ -19,6 +19,7 @@ import {
 import { DashboardRepository, type AdAggregate, type AdFilter, type AdGroup } from './dashboard.repository';
 import {
   MONEY_METRICS,
+  combine,
   currencyMode,
   disclose,
   metricValue,
@@ -285,7 +286,18 @@ export class DashboardService {
       this.fx,
     );
     const firstParty = fpGroup !== null;
-    const all: BreakdownRow[] = [...rows.values()].map((r) => {
+    // Rank on the exact sums (cheap), then build the full view of the requested page only.
+    // Biggest first: by spend (when money has one currency), then clicks, sessions, leads; then key.
+    const ranked = [...rows.values()].map((r) => {
+      const s = combine(r.groups, mode);
+      return { r, w: [mode.kind === 'split' ? 0n : s.spendMicros, s.clicks, s.sessions, s.leads] };
+    });
+    ranked.sort((a, b) => {
+      for (let i = 0; i < a.w.length; i++) if (a.w[i] !== b.w[i]) return a.w[i] > b.w[i] ? -1 : 1;
+      return a.r.key.localeCompare(b.r.key);
+    });
+    const offset = decodeCursor(page.cursor, z.object({ offset: z.number().int().min(0) }))?.offset ?? 0;
+    const data: BreakdownRow[] = ranked.slice(offset, offset + page.limit).map(({ r }) => {
       const view = summarize(r.groups, mode);
       if (!firstParty) {
         Object.assign(view.totals, { leads: null, customers: null, revenue: null });
@@ -301,16 +313,6 @@ export class DashboardService {
         by_currency: view.by_currency,
       };
     });
-    // Biggest first: by spend (when it has one currency), then clicks, sessions, leads; then key.
-    const weight = (r: BreakdownRow) => [r.totals.spend ?? 0, r.totals.clicks, r.totals.sessions, r.totals.leads ?? 0];
-    all.sort((a, b) => {
-      const wa = weight(a);
-      const wb = weight(b);
-      for (let i = 0; i < wa.length; i++) if (wa[i] !== wb[i]) return wb[i] - wa[i];
-      return a.key.localeCompare(b.key);
-    });
-    const offset = decodeCursor(page.cursor, z.object({ offset: z.number().int().min(0) }))?.offset ?? 0;
-    const data = all.slice(offset, offset + page.limit);
     const disclosure = summarize([], mode);
     const notes = this.notes(f, mode);
     if (!firstParty) notes.push(`leads, customers and revenue cannot be attributed by ${by}: they are null here`);
@@ -321,7 +323,7 @@ export class DashboardService {
       currency: disclosure.currency,
       currency_conversion: disclosure.currency_conversion,
       data,
-      next_cursor: offset + page.limit < all.length ? encodeCursor({ offset: offset + page.limit }) : null,
+      next_cursor: offset + page.limit < ranked.length ? encodeCursor({ offset: offset + page.limit }) : null,
       notes,
     };
   }
