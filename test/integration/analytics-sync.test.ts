@@ -323,6 +323,33 @@ describe.each(await dbTargets())('analytics sync (%s)', (target) => {
     expect(tokenCalls[1].query.get('grant_type')).toBe('fb_exchange_token');
   });
 
+  it('refreshes ahead of expiry: GA4 in its last two minutes, Meta in its last week', async () => {
+    const ga4 = fakes.issueToken('ga4');
+    const gid = await createConnection(h, ws, 'ga4', GA4_PROPERTY, {
+      ...ga4,
+      expires_at: new Date(h.clock.now + 60_000).toISOString(),
+    });
+    const meta = fakes.issueToken('meta');
+    const mid = await createConnection(h, ws, 'meta_ads', META_ACCOUNT, {
+      ...meta,
+      expires_at: new Date(h.clock.now + 3 * 86_400_000).toISOString(),
+    });
+    const lin = fakes.issueToken('linkedin');
+    const lid = await createConnection(h, ws, 'linkedin_ads', LINKEDIN_ACCOUNT, {
+      ...lin,
+      expires_at: new Date(h.clock.now + 3 * 86_400_000).toISOString(),
+    });
+    for (const id of [gid, mid, lid])
+      expect(await h.engine.run(ws, id, { trigger: 'manual' })).toMatchObject({ status: 'succeeded' });
+    // Token endpoints were called first for GA4 and Meta, not for LinkedIn (3 days left of 60).
+    expect(fakes.requests.filter((r) => r.provider.endsWith('-token')).map((r) => r.provider)).toEqual([
+      'google-token',
+      'meta-token',
+    ]);
+    expect(fakes.requests.find((r) => r.provider === 'ga4')!.headers.authorization).not.toContain(ga4.access_token);
+    expect(h.vault.open(lid, (await h.connections.get(ws, lid))!.credentialsCiphertext).access_token).toBe(lin.access_token);
+  });
+
   it('fails clearly when the token expired and cannot be refreshed', async () => {
     const { access_token } = fakes.issueToken('ga4');
     const id = await createConnection(h, ws, 'ga4', GA4_PROPERTY, { access_token });

@@ -37,6 +37,8 @@ export function ga4Date(value: string | undefined): string {
 export class Ga4Client implements ProviderClient {
   readonly provider = 'ga4' as const;
   readonly windowDays = 7;
+  /** Google access tokens live an hour: refresh in the last two minutes. */
+  readonly refreshAheadMs = 120_000;
 
   constructor(
     private readonly http: ProviderHttp,

@@ -77,6 +77,8 @@ export function campaignIdFromUrn(urn: string): string {
 export class LinkedInClient implements ProviderClient {
   readonly provider = 'linkedin_ads' as const;
   readonly windowDays = 7;
+  /** LinkedIn access tokens live 60 days; refresh in the last two minutes. */
+  readonly refreshAheadMs = 120_000;
 
   constructor(
     private readonly http: ProviderHttp,

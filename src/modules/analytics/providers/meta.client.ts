@@ -112,6 +112,8 @@ export function metaUsage(headers: HttpResponse['headers']): { pct: number; rega
 export class MetaClient implements ProviderClient {
   readonly provider = 'meta_ads' as const;
   readonly windowDays = 7;
+  /** A long-lived Meta token can only be exchanged while valid: renew it in its last week. */
+  readonly refreshAheadMs = 7 * 86_400_000;
 
   constructor(
     private readonly http: ProviderHttp,

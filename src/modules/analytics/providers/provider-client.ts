@@ -59,6 +59,8 @@ export interface ProviderClient {
   readonly provider: AnalyticsProvider;
   /** Days fetched per window: the unit whose stale rows are cleaned up once it completes. */
   readonly windowDays: number;
+  /** How long before `expires_at` the access token is refreshed. */
+  readonly refreshAheadMs: number;
   /** Checks and canonicalises the account id a user typed ("act_123", "properties/123"…). */
   normalizeAccountId(accountId: string): string;
   fetchPage(req: PageRequest): Promise<PageResult>;

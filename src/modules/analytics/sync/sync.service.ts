@@ -325,7 +325,7 @@ export class SyncEngine {
 
   private async refreshIfExpiring(ctx: RunContext): Promise<void> {
     const expiresAt = ctx.credentials.expires_at ? Date.parse(ctx.credentials.expires_at) : Number.NaN;
-    if (Number.isNaN(expiresAt) || expiresAt - this.now() > 120_000) return;
+    if (Number.isNaN(expiresAt) || expiresAt - this.now() > ctx.client.refreshAheadMs) return;
     try {
       await this.refresh(ctx);
     } catch (err) {
