@@ -225,7 +225,7 @@ describe.each(await dbTargets())('analytics sync (%s)', (target) => {
     expect(runs[2]).toMatchObject({ rangeFrom: '2026-10-05', rangeTo: '2026-10-09', backfill: true });
   });
 
-  it('a 429 mid-sync checkpoints after the last whole page and the next run resumes from that page', async () => {
+  it('row 30: a 429 mid-sync checkpoints after the last whole page and the next run resumes from that page', async () => {
     const id = await createConnection(h, ws, 'ga4', GA4_PROPERTY, fakes.issueToken('ga4'));
     // Requests 1 (window 1) and 2 (window 2, offset 0) succeed; then 429 on every attempt.
     fakes.faultAfter.ga4 = 2;
@@ -264,7 +264,7 @@ describe.each(await dbTargets())('analytics sync (%s)', (target) => {
     await expectRollupsMatch(db, ws, 'ga4', GA4_PROPERTY);
   });
 
-  it('backs off on Meta throttling codes and stops with a checkpoint when Meta says how long to wait', async () => {
+  it('row 30: backs off on Meta throttling codes and stops with a checkpoint when Meta says how long to wait', async () => {
     const id = await createConnection(h, ws, 'meta_ads', META_ACCOUNT, fakes.issueToken('meta'));
     // Code 17 and 613 are retried after a backoff and the sync goes on.
     fakes.inject('meta', { kind: 'meta-throttle', code: 17 }, { kind: 'meta-throttle', code: 613 });
@@ -359,7 +359,7 @@ describe.each(await dbTargets())('analytics sync (%s)', (target) => {
     expect(await h.connections.get(ws, id)).toMatchObject({ lastSyncStatus: 'failed' });
   });
 
-  it('retries 500s and malformed JSON; when they persist the run fails with whole pages only and resumes later', async () => {
+  it('row 30: retries 500s and malformed JSON; when they persist the run fails with whole pages only and resumes later', async () => {
     const id = await createConnection(h, ws, 'linkedin_ads', LINKEDIN_ACCOUNT, fakes.issueToken('linkedin'));
     fakes.inject('linkedin', { kind: '500' }, { kind: 'malformed' });
     expect(await h.engine.run(ws, id, { trigger: 'manual' })).toMatchObject({ status: 'succeeded', rows: 3 });
@@ -375,7 +375,7 @@ describe.each(await dbTargets())('analytics sync (%s)', (target) => {
     expect((await accountTotals(db, ws, 'ga4', GA4_PROPERTY)).rows).toBe(5);
   });
 
-  it('runs one sync per connection at a time: three concurrent schedules sync once', async () => {
+  it('row 30: one sync per connection at a time — scheduled on three workers, it runs once', async () => {
     const id = await createConnection(h, ws, 'meta_ads', META_ACCOUNT, fakes.issueToken('meta'));
     const outcomes = await Promise.all([1, 2, 3].map(() => h.engine.run(ws, id, { trigger: 'schedule' })));
     expect(outcomes.filter((o) => o.status === 'succeeded')).toHaveLength(1);
@@ -386,7 +386,7 @@ describe.each(await dbTargets())('analytics sync (%s)', (target) => {
     expect(await h.connections.isLeased(ws, id)).toBe(false);
   });
 
-  it('stops writing when its lease was taken over by another worker (fencing)', async () => {
+  it('row 30: stops writing when its lease was taken over by another worker (fencing)', async () => {
     const id = await createConnection(h, ws, 'ga4', GA4_PROPERTY, fakes.issueToken('ga4'));
     // After the first page, another worker "takes over" the (expired) lease.
     const original = h.metrics.upsert.bind(h.metrics);

@@ -1,6 +1,11 @@
 import type { AnalyticsProvider } from '../../../db/schema/analytics';
 
-/** A provider answered with an error (or not at all). Messages never contain tokens. */
+/** Removes token-looking query values from a message (Meta's token travels in the URL). */
+export function scrub(message: string): string {
+  return message.replace(/((?:access_token|fb_exchange_token|client_secret|refresh_token)=)[^&\s"']+/gi, '$1[redacted]');
+}
+
+/** A provider answered with an error (or not at all). Messages are scrubbed of tokens. */
 export class ProviderError extends Error {
   constructor(
     readonly provider: AnalyticsProvider,
@@ -8,7 +13,7 @@ export class ProviderError extends Error {
     readonly status?: number,
     readonly providerCode?: string | number,
   ) {
-    super(message);
+    super(scrub(message));
     this.name = 'ProviderError';
   }
 }

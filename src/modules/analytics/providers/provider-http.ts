@@ -1,6 +1,8 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { AnalyticsProvider } from '../../../db/schema/analytics';
-import { ProviderRateLimitError, ProviderTransientError, QuotaStop } from './provider-errors';
+import { ProviderRateLimitError, ProviderTransientError, QuotaStop, scrub } from './provider-errors';
+
+export { scrub };
 
 export interface HttpResponse {
   status: number;
@@ -60,7 +62,7 @@ export class ProviderHttp {
         // undici's request() never follows redirects (no redirect interceptor is installed).
       });
     } catch (err) {
-      throw new ProviderTransientError(provider, `request failed: ${(err as Error).name}: ${(err as Error).message}`);
+      throw new ProviderTransientError(provider, `request failed: ${(err as Error).name}: ${scrub((err as Error).message)}`);
     }
     let text: string;
     try {

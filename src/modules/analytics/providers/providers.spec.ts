@@ -10,7 +10,7 @@ import {
   ProviderTransientError,
   QuotaStop,
 } from './provider-errors';
-import { retryAfterMs, withRetries } from './provider-http';
+import { retryAfterMs, scrub, withRetries } from './provider-http';
 
 describe('provider wire details', () => {
   it('reads GA4 dates in YYYYMMDD (and YYYY-MM-DD) form', () => {
@@ -39,6 +39,13 @@ describe('provider wire details', () => {
     expect(usage).toEqual({ pct: 97, regainMinutes: 12 });
     expect(metaUsage({ 'x-fb-ads-insights-throttle': '{"app_id_util_pct": 99.5, "acc_id_util_pct": 3}' }).pct).toBe(99.5);
     expect(metaUsage({ 'x-business-use-case-usage': 'not json' })).toEqual({ pct: 0, regainMinutes: 0 });
+  });
+
+  it('never lets a token through in an error message', () => {
+    expect(scrub('GET https://graph.facebook.com/v26.0/act_1/insights?access_token=EAAB123&after=x failed')).toBe(
+      'GET https://graph.facebook.com/v26.0/act_1/insights?access_token=[redacted]&after=x failed',
+    );
+    expect(scrub('fb_exchange_token=abc client_secret=s3cr3t')).toBe('fb_exchange_token=[redacted] client_secret=[redacted]');
   });
 
   it('reads Retry-After in seconds or as an HTTP date', () => {
