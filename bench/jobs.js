@@ -35,7 +35,7 @@ const path = require('node:path');
 const { URL } = require('node:url');
 const pg = require('pg');
 const { Redis } = require('ioredis');
-const { Queue, Worker, createPostgresBackend, withBackend } = require('bullmq');
+const { Queue, Worker, createPostgresBackend, runMigrations: runBullMigrations, withBackend } = require('bullmq');
 const { Global, Injectable, Module } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { uuidv7 } = require('uuidv7');
@@ -167,7 +167,7 @@ async function measure(n, counter, producer, batch = 1) {
 
 // --- raw BullMQ -----------------------------------------------------------------------------
 
-async function rawBaseline(kind, connection) {
+async function rawBaseline(kind, connection, commitUrl) {
   const counter = completionCounter();
   const name = `bench-raw-${crypto.randomBytes(3).toString('hex')}`;
   let queue;
@@ -194,6 +194,24 @@ async function rawBaseline(kind, connection) {
   const addBulk = () => queue.addBulk(Array.from({ length: BATCH }, () => ({ name: 'noop', data: { lead_id: uuidv7() }, opts })));
   await measure(WARMUP, counter, add);
   const result = { single: await measure(JOBS, counter, add), bulk: await measure(JOBS, counter, addBulk, BATCH) };
+  if (commitUrl) {
+    // The design the outbox replaces: commit the change, then add the job (lost if the process dies in between).
+    const rows = new pg.Pool({ connectionString: commitUrl, max: PRODUCERS });
+    await rows.query('create table if not exists bench_rows (id uuid primary key)');
+    const commitThenAdd = async () => {
+      const c = await rows.connect();
+      try {
+        await c.query('begin');
+        await c.query('insert into bench_rows (id) values ($1)', [uuidv7()]);
+        await c.query('commit');
+      } finally {
+        c.release();
+      }
+      await add();
+    };
+    result.commit = await measure(JOBS, counter, commitThenAdd);
+    await rows.end();
+  }
   await worker.close();
   await queue.close();
   return result;
@@ -281,13 +299,13 @@ async function pipeline(env) {
 async function onPostgres() {
   const rawUrl = await createDatabase();
   const pool = (max) => ({ connectionString: rawUrl, schema: 'bullmq', migrate: true, max });
-  const raw = await rawBaseline('postgres', { queue: pool(PRODUCERS), worker: pool(CONCURRENCY + 2) });
+  const raw = await rawBaseline('postgres', { queue: pool(PRODUCERS), worker: pool(CONCURRENCY + 2) }, rawUrl);
   const ours = await pipeline({ DATABASE_URL: await createDatabase(), DATABASE_POOL_MAX: String(PRODUCERS + 5) });
   return { backend: 'postgres (BullMQ Postgres backend)', raw, ours };
 }
 
 async function onRedis() {
-  const raw = await rawBaseline('redis');
+  const raw = await rawBaseline('redis', undefined, await createDatabase());
   const prefix = `sbbench${crypto.randomBytes(3).toString('hex')}:`;
   cleanups.push(() => deleteRedisPrefix(prefix));
   const ours = await pipeline({
@@ -303,12 +321,18 @@ async function onPglite() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-bench-pglite-'));
   cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
   const embedded = await startEmbeddedPostgres(dir);
+  const pool = new pg.Pool({ ...embedded.connection, max: 8 });
   let raw;
   try {
-    // A fresh PGlite has nothing in `public`, so raw BullMQ may live there (PGlite ignores -c search_path).
-    const conn = (max) => ({ ...embedded.connection, schema: 'public', migrate: true, max });
-    raw = await rawBaseline('postgres', { queue: conn(4), worker: conn(4) });
+    // PGlite is one session and ignores `-c search_path`: migrate once, then point the session at
+    // BullMQ's schema, and hand BullMQ the pool (the same preparation the app's backend makes).
+    const client = await pool.connect();
+    await runBullMigrations(client, 'bullmq');
+    client.release();
+    await pool.query('set search_path to bullmq');
+    raw = await rawBaseline('postgres', { queue: pool, worker: pool });
   } finally {
+    await pool.end();
     await embedded.stop();
   }
   const ours = await pipeline({});
@@ -339,15 +363,22 @@ async function main() {
   console.log('|---|---|---:|---:|---:|---:|---:|:---:|');
   let missed = 0;
   for (const r of results) {
-    for (const mode of ['single', 'bulk']) {
+    for (const mode of ['single', 'commit', 'bulk']) {
       const raw = r.raw[mode];
-      const ours = r.ours[mode];
+      if (!raw) continue;
+      const ours = r.ours[mode === 'commit' ? 'single' : mode];
       const ratio = ours.rate / raw.rate;
-      if (ratio < TARGET) missed++;
-      const label = mode === 'single' ? '1 per add / per transaction' : `${BATCH} per addBulk / per transaction`;
+      // The target compares with raw BullMQ; the commit row only shows what a durable commit costs.
+      if (mode !== 'commit' && ratio < TARGET) missed++;
+      const label = {
+        single: '1 event per transaction vs 1 add',
+        commit: '1 event per transaction vs commit + add (informational)',
+        bulk: `${BATCH} events per transaction vs addBulk of ${BATCH}`,
+      }[mode];
+      const verdict = mode === 'commit' ? '—' : ratio >= TARGET ? 'met' : 'MISSED';
       console.log(
         `| ${r.backend} | ${label} | ${fmt(raw.rate)} | ${fmt(raw.p50)} / ${fmt(raw.p99)} | ${fmt(ours.rate)} | ` +
-          `${fmt(ours.p50)} / ${fmt(ours.p99)} | ${fmt(ratio, 2)} | ${ratio >= TARGET ? 'met' : 'MISSED'} |`,
+          `${fmt(ours.p50)} / ${fmt(ours.p99)} | ${fmt(ratio, 2)} | ${verdict} |`,
       );
     }
   }
