@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { acquireDataDirLock } from './data-dir-lock';
+import { ConnectionPinningQueue } from './pglite-connection-queue';
 
 export interface EmbeddedPostgres {
   /** node-postgres connection settings for the local socket. */
@@ -31,11 +32,11 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 50
     if (socketPath.length <= MAX_SOCKET_PATH) {
       fs.mkdirSync(socketDir, { recursive: true, mode: 0o700 });
       fs.rmSync(socketPath, { force: true });
-      server = new PGLiteSocketServer({ db, path: socketPath, maxConnections });
+      server = withConnectionPinning(new PGLiteSocketServer({ db, path: socketPath, maxConnections }), db);
       await server.start();
       connection = { host: socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' };
     } else {
-      server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections });
+      server = withConnectionPinning(new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections }), db);
       await server.start();
       const port = Number(server.getServerConn().split(':').pop());
       connection = { host: '127.0.0.1', port, user: 'postgres', database: 'postgres' };
@@ -55,4 +56,18 @@ export async function startEmbeddedPostgres(dataDir: string, maxConnections = 50
     release();
     throw err;
   }
+}
+
+/**
+ * Swaps pglite-socket's message queue for ours before the server accepts connections (each
+ * connection takes the server's queue when it arrives). The queue is internal to pglite-socket,
+ * so the version is pinned in package.json and a changed shape stops the start here.
+ */
+export function withConnectionPinning(server: PGLiteSocketServer, db: PGlite): PGLiteSocketServer {
+  const internals = server as unknown as { queryQueue?: object };
+  if (typeof (internals.queryQueue as { enqueue?: unknown } | undefined)?.enqueue !== 'function') {
+    throw new Error('@electric-sql/pglite-socket changed its internals: re-check src/db/pglite-connection-queue.ts');
+  }
+  internals.queryQueue = new ConnectionPinningQueue(db);
+  return server;
 }

@@ -75,7 +75,13 @@ export async function startTestApp(
   // The production logger factory, so redaction is exercised; lines are captured for assertions.
   const appLogger: Logger = createLogger({
     level: config.LOG_LEVEL,
-    destination: { write: (l: string) => void logLines.push(l) },
+    destination: {
+      write: (l: string) => {
+        logLines.push(l);
+        // TEST_APP_ERRORS=1 prints the app's error lines, to diagnose a 5xx seen in a test.
+        if (process.env.TEST_APP_ERRORS && /"level":(50|60)/.test(l)) process.stderr.write(l);
+      },
+    },
   });
   let runtime: Runtime;
   try {
