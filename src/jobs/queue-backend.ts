@@ -210,6 +210,9 @@ class PostgresBackend extends BaseBackend {
       idleTimeoutMillis: 30_000,
     });
     this.pool.on('error', this.warn);
+    // BullMQ's Postgres connection adds one 'error' listener to a shared pool per Queue and
+    // Worker (long-lived, one each per queue), which passes Node's default warning limit of 10.
+    this.pool.setMaxListeners(0);
     notificationBridgeFor(database)?.attachPool(this.pool);
   }
 
