@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
+import { DiscoveryModule } from '@nestjs/core';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config';
 import { APP_CONFIG } from '../config/config.module';
@@ -18,7 +18,6 @@ import { JobsRuntime } from './jobs.runtime';
 import { JobsService } from './jobs.service';
 import { QUEUE_BACKEND } from './jobs.tokens';
 import { createQueueBackend, type QueueBackend } from './queue-backend';
-import { RequestContextInterceptor } from './request-context.interceptor';
 import { SYSTEM_JOBS, SystemJobs } from './system.jobs';
 
 @Module({})
@@ -50,7 +49,6 @@ class JobDefinitionsModule {}
     SystemJobs,
     DemoJobs,
     { provide: 'switchboard:jobs:builtin', useValue: new JobDefinitionSet([...SYSTEM_JOBS, ...DEMO_JOBS]) },
-    { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
   ],
   exports: [JobsService, EffectsService, JobRegistry, JobsRuntime, QUEUE_BACKEND],
 })
