@@ -15,6 +15,7 @@ import { ZapierEffects } from './inbound/effects/zapier.effects';
 import { WEBHOOK_JOBS } from './job-definitions';
 import { InboundController } from './inbound/inbound.controller';
 import { InboundDispatcher } from './inbound/inbound.dispatcher';
+import { InboundRelay } from './inbound/inbound.relay';
 import { InboundEffectsRegistry } from './inbound/inbound-effects';
 import { InboundJobs } from './inbound/inbound.jobs';
 import { InboundRepository } from './inbound/inbound.repository';
@@ -81,6 +82,7 @@ import {
     SourcesService,
     InboundRepository,
     InboundDispatcher,
+    InboundRelay,
     InboundService,
     InboundEffectsRegistry,
     InboundJobs,

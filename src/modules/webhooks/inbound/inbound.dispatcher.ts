@@ -1,8 +1,6 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Logger } from 'pino';
+import { Injectable } from '@nestjs/common';
 import type { WorkspaceId } from '../../../auth/auth-context';
 import { JobsService } from '../../../jobs/jobs.service';
-import { ROOT_LOGGER } from '../../../observability/root-logger';
 import { inboundJobId, inboundProcessJob } from '../job-definitions';
 
 export interface InboundWork {
@@ -14,10 +12,7 @@ export interface InboundWork {
 /** Hands stored inbound events to the processing job (deduplicated by job id). */
 @Injectable()
 export class InboundDispatcher {
-  constructor(
-    private readonly jobs: JobsService,
-    @Optional() @Inject(ROOT_LOGGER) private readonly log?: Logger,
-  ) {}
+  constructor(private readonly jobs: JobsService) {}
 
   async dispatch(work: InboundWork[]): Promise<void> {
     if (!work.length) return;
@@ -29,21 +24,5 @@ export class InboundDispatcher {
         jobId: inboundJobId(w.id, w.replayCount),
       })),
     );
-  }
-
-  /**
-   * After the answer has gone: the event is already durable, so a failed hand-off only delays
-   * it until the sweep job (every 30 s) re-enqueues rows still `received`.
-   */
-  dispatchSoon(work: InboundWork[]): void {
-    if (!work.length) return;
-    setImmediate(() => {
-      this.dispatch(work).catch((err: Error) =>
-        this.log?.warn(
-          { err: { message: err.message }, count: work.length },
-          'inbound event hand-off failed; the sweep will retry',
-        ),
-      );
-    });
   }
 }

@@ -12,6 +12,7 @@ import { WebhookSecretVault } from '../secret-vault';
 import { WEBHOOK_CLOCK, type WebhookClock } from '../webhooks.tokens';
 import { WebhookMetrics } from '../webhooks.metrics';
 import { InboundDispatcher } from './inbound.dispatcher';
+import { InboundRelay } from './inbound.relay';
 import { InboundRepository, type InboundEventRow, type InboundFilters } from './inbound.repository';
 import { SourcesService, type IngestSource } from './sources.service';
 import { WebhookVerificationError, verifyInbound, type InboundRequest, type Provider, type VerifiedEvent } from './verifiers';
@@ -70,6 +71,7 @@ export class InboundService {
     private readonly repo: InboundRepository,
     private readonly sources: SourcesService,
     private readonly dispatcher: InboundDispatcher,
+    private readonly relay: InboundRelay,
     private readonly metrics: WebhookMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(WEBHOOK_CLOCK) private readonly clock: WebhookClock,
@@ -145,8 +147,8 @@ export class InboundService {
     }
     this.metrics.inboundReceived.labels(provider, 'stored').inc(inserted.length);
     this.metrics.inboundReceived.labels(provider, 'duplicate').inc(rows.length - inserted.length);
-    // Durable now; the queue hand-off runs after the answer (a lost one is picked up by the sweep).
-    this.dispatcher.dispatchSoon(inserted.map((id) => ({ id, workspaceId, replayCount: 0 })));
+    // Durable now: the relay hands the rows to the queue (right away when it runs in this process).
+    if (inserted.length) this.relay.poke();
     return { received: rows.length, duplicates: rows.length - inserted.length, event_ids: rows.map((r) => r.providerEventId) };
   }
 
