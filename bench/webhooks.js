@@ -73,7 +73,9 @@ async function dropDatabases() {
 
 function startChild(script, args, env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, script), ...args], {
+    // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server process into <dir>.
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...prof, path.join(__dirname, script), ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
