@@ -67,5 +67,7 @@ export async function startWorkerProcess(t: TestApp, env: Record<string, string>
     });
   const worker: WorkerProcess = { child, output: () => out, exited, waitForOutput };
   await waitForOutput(/job workers started/);
+  // The health server starts after the workers: wait for it too, or the first probe races it.
+  if (env.WORKER_HEALTH_PORT !== undefined) await waitForOutput(/worker health and metrics listening/);
   return worker;
 }
