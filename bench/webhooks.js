@@ -14,7 +14,7 @@
  *
  * Environment: BENCH_DATABASE_URL (default TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test),
  * BENCH_REDIS_URL (default TEST_REDIS_URL or redis://127.0.0.1:6379; optional), BENCH_DURATION_S (10),
- * BENCH_CONNECTIONS (50), BENCH_EVENTS (10000). Needs `npm run build` (the script runs it).
+ * BENCH_CONNECTIONS (50), BENCH_EVENTS (10000), BENCH_ONLY (inbound|outbound: run one half). Needs `npm run build` (the script runs it).
  */
 'use strict';
 /* global URL, fetch, clearTimeout */
@@ -310,8 +310,9 @@ async function main() {
   console.log(
     `Postgres ${DB_URL.replace(/:[^:@/]+@/, ':***@')}; Redis ${redis ? REDIS_URL : 'not available (queue on PostgreSQL)'}; ${os.cpus().length} CPUs; Node ${process.version}`,
   );
-  const inbound = await inboundBenchmark(redis);
-  const outbound = await outboundBenchmark(redis);
+  const only = process.env.BENCH_ONLY; // 'inbound' | 'outbound' to run one half
+  const inbound = only === 'outbound' ? null : await inboundBenchmark(redis);
+  const outbound = only === 'inbound' ? null : await outboundBenchmark(redis);
   const out = path.join(os.tmpdir(), 'switchboard-bench-webhooks.json');
   fs.writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), redis, inbound, outbound }, null, 2));
   console.log(`\nresults: ${out}`);

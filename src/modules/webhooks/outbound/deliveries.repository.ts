@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { WorkspaceId } from '../../../auth/auth-context';
 import type { Database, Db } from '../../../db/database';
 import { DATABASE, DRIZZLE } from '../../../db/database.module';
 import { MESSAGE_STATUSES, webhookAttempts, webhookEndpoints, webhookMessages } from '../../../db/schema/webhooks';
-import type { DbExecutor } from '../../../events/emit';
 import type { EndpointRow } from './endpoints.repository';
 
 /**
@@ -12,9 +11,54 @@ import type { EndpointRow } from './endpoints.repository';
  * overlaid on a random v4 UUID, version bits turned 4 → 7. Used where rows are created by an
  * INSERT … SELECT whose row count the app does not know in advance.
  */
-const UUIDV7_SQL = sql.raw(
-  `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid`,
-);
+const UUIDV7_EXPR = `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid`;
+const UUIDV7_SQL = sql.raw(UUIDV7_EXPR);
+
+/**
+ * Takes the lease of attempt $3 of message $2 (lease $4 ms) in one round trip, returning the
+ * message and its endpoint as JSON rows: only if that attempt has not been made, the message is
+ * still deliverable and no other attempt holds a live lease.
+ */
+const CLAIM_ATTEMPT_SQL = `
+with m as (
+  update webhook_messages set status = 'sending', lease_until = now() + $4::int * interval '1 millisecond', updated_at = now()
+  where workspace_id = $1 and id = $2
+    and attempts = $3::int - 1
+    and status in ('pending', 'retrying', 'sending')
+    and (lease_until is null or lease_until < now())
+  returning *
+)
+select row_to_json(m.*) as message, row_to_json(e.*) as endpoint
+from m join webhook_endpoints e on e.id = m.endpoint_id`;
+
+/**
+ * The attempt log row and the message's new state, one statement. `set_config(…, true)` scopes
+ * `synchronous_commit` to this statement's own transaction ($20 = 'off' skips the WAL-flush
+ * wait at its commit), so the hot path needs no BEGIN / SET LOCAL / COMMIT round trips.
+ */
+const RECORD_ATTEMPT_SQL = `
+with cfg as (
+  select set_config('synchronous_commit', $20::text, true)
+),
+ins as (
+  insert into webhook_attempts (id, workspace_id, message_id, endpoint_id, attempt, trigger, url, status_code, ok, error_code,
+    error_message, response_headers, response_body, response_truncated, duration_ms)
+  select ${UUIDV7_EXPR}, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14
+  from cfg
+  on conflict (message_id, attempt) do nothing
+  returning message_id
+)
+update webhook_messages m set
+  attempts = $4,
+  status = $15,
+  next_attempt_at = $16,
+  last_status_code = $17,
+  last_error = $18,
+  succeeded_at = case when $19::boolean then now() else m.succeeded_at end,
+  lease_until = null,
+  updated_at = now()
+from ins where m.id = ins.message_id and m.workspace_id = $1
+returning m.id`;
 
 export type MessageRow = typeof webhookMessages.$inferSelect;
 export type AttemptRow = typeof webhookAttempts.$inferSelect;
@@ -50,28 +94,14 @@ export interface MessageOutcome {
 /** Messages (one per endpoint and event) and their attempt log. Every method takes the WorkspaceId first. */
 @Injectable()
 export class DeliveriesRepository {
-  private readonly embedded: boolean;
+  /** Named prepared statements on real PostgreSQL only (PGlite serves all connections from one session). */
+  private readonly prepared: boolean;
 
   constructor(
     @Inject(DRIZZLE) private readonly db: Db,
-    @Inject(DATABASE) database: Database,
+    @Inject(DATABASE) private readonly database: Database,
   ) {
-    this.embedded = !!database.embedded;
-  }
-
-  /**
-   * Runs one statement with `synchronous_commit = off`: the lease and the attempt log of a
-   * delivery do not wait for the WAL flush. A crash can lose the last few of them; the sweep then
-   * sends those attempts again with the same webhook-id (at least once, as promised), and the
-   * transaction of an endpoint being disabled stays fully durable. Embedded PGlite has no
-   * commit flush to skip (and one session for every connection): the statement runs as is.
-   */
-  private asyncCommit(statement: SQL) {
-    if (this.embedded) return this.db.execute(statement);
-    return this.db.transaction(async (tx) => {
-      await tx.execute(sql`set local synchronous_commit = off`);
-      return tx.execute(statement);
-    });
+    this.prepared = !database.embedded;
   }
 
   /**
@@ -118,18 +148,12 @@ export class DeliveriesRepository {
     attempt: number,
     leaseMs: number,
   ): Promise<ClaimedAttempt | undefined> {
-    const res = await this.db.execute(sql`
-      with m as (
-        update ${webhookMessages} set status = 'sending', lease_until = now() + ${leaseMs} * interval '1 millisecond', updated_at = now()
-        where workspace_id = ${workspaceId} and id = ${messageId}
-          and attempts = ${attempt - 1}
-          and status in ('pending', 'retrying', 'sending')
-          and (lease_until is null or lease_until < now())
-        returning *
-      )
-      select row_to_json(m.*) as message, row_to_json(e.*) as endpoint
-      from m join ${webhookEndpoints} e on e.id = m.endpoint_id`);
-    const row = res.rows[0] as { message: Record<string, unknown>; endpoint: Record<string, unknown> } | undefined;
+    const res = await this.database.pool.query<{ message: Record<string, unknown>; endpoint: Record<string, unknown> }>({
+      name: this.prepared ? 'webhook_claim_v1' : undefined,
+      text: CLAIM_ATTEMPT_SQL,
+      values: [workspaceId, messageId, attempt, leaseMs],
+    });
+    const row = res.rows[0];
     if (!row) return undefined;
     return { message: fromSnake<MessageRow>(row.message), endpoint: fromSnake<EndpointRow>(row.endpoint) };
   }
@@ -151,38 +175,45 @@ export class DeliveriesRepository {
   }
 
   /**
-   * Records one attempt and the message's new state in one statement (a CTE): the attempt log
-   * row is unique per (message, attempt), so a duplicate finisher changes nothing.
+   * Records one attempt and the message's new state in one statement (see RECORD_ATTEMPT_SQL):
+   * the attempt log row is unique per (message, attempt), so a duplicate finisher changes nothing.
+   * `durable: false` (the hot path) commits without waiting for the WAL flush: a crash can lose
+   * the last few attempt logs, and the sweep then sends those attempts again with the same
+   * webhook-id (at least once, as promised). Returns false when the attempt was already logged.
    */
   async recordAttempt(
     workspaceId: WorkspaceId,
-    message: MessageRow,
+    message: Pick<MessageRow, 'id' | 'endpointId'>,
     a: AttemptRecord,
     outcome: MessageOutcome,
-    tx?: DbExecutor,
+    opts: { durable: boolean },
   ): Promise<boolean> {
-    const statement = sql`
-      with ins as (
-        insert into ${webhookAttempts} (id, workspace_id, message_id, endpoint_id, attempt, trigger, url, status_code, ok, error_code,
-          error_message, response_headers, response_body, response_truncated, duration_ms)
-        values (${UUIDV7_SQL}, ${workspaceId}, ${message.id}, ${message.endpointId}, ${a.attempt}, ${a.trigger}, ${a.url}, ${a.statusCode},
-          ${a.ok}, ${a.errorCode}, ${a.errorMessage}, ${JSON.stringify(a.responseHeaders)}::jsonb, ${a.responseBody},
-          ${a.responseTruncated}, ${a.durationMs})
-        on conflict (message_id, attempt) do nothing
-        returning message_id
-      )
-      update ${webhookMessages} m set
-        attempts = ${a.attempt},
-        status = ${outcome.status},
-        next_attempt_at = ${outcome.nextAttemptAt},
-        last_status_code = ${outcome.lastStatusCode},
-        last_error = ${outcome.lastError},
-        succeeded_at = case when ${outcome.succeeded} then now() else m.succeeded_at end,
-        lease_until = null,
-        updated_at = now()
-      from ins where m.id = ins.message_id and m.workspace_id = ${workspaceId}
-      returning m.id`;
-    const res = tx ? await tx.execute(statement) : await this.asyncCommit(statement);
+    const res = await this.database.pool.query({
+      name: this.prepared ? 'webhook_record_attempt_v1' : undefined,
+      text: RECORD_ATTEMPT_SQL,
+      values: [
+        workspaceId,
+        message.id,
+        message.endpointId,
+        a.attempt,
+        a.trigger,
+        a.url,
+        a.statusCode,
+        a.ok,
+        a.errorCode,
+        a.errorMessage,
+        JSON.stringify(a.responseHeaders),
+        a.responseBody,
+        a.responseTruncated,
+        a.durationMs,
+        outcome.status,
+        outcome.nextAttemptAt,
+        outcome.lastStatusCode,
+        outcome.lastError,
+        outcome.succeeded,
+        opts.durable ? 'on' : 'off',
+      ],
+    });
     return res.rows.length > 0;
   }
 
@@ -302,12 +333,20 @@ export class DeliveriesRepository {
   }
 }
 
+const camelCache = new Map<string, string>();
+const camel = (key: string) => {
+  let c = camelCache.get(key);
+  if (c === undefined) camelCache.set(key, (c = key.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase())));
+  return c;
+};
+const TIMESTAMP_KEY = /(_at|_since|_until)$/;
+
 /** row_to_json gives snake_case keys and ISO strings; map them to the drizzle row shape. */
 function fromSnake<T>(obj: Record<string, unknown>): T {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-    out[camel] = typeof v === 'string' && /(_at|_since|_until)$/.test(k) ? new Date(v) : v;
+  for (const k in obj) {
+    const v = obj[k];
+    out[camel(k)] = typeof v === 'string' && TIMESTAMP_KEY.test(k) ? new Date(v) : v;
   }
   return out as T;
 }

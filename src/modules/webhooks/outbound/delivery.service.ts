@@ -30,8 +30,9 @@ export type AttemptResult =
 /**
  * One delivery attempt of one message, end to end: take the attempt's lease (a duplicate job
  * finds it taken and stops), sign with every active secret, POST through the SSRF-guarded
- * dispatcher, log the attempt and the message's new state in one statement, update the
- * endpoint's health, and schedule the next attempt on the retry schedule.
+ * dispatcher, log the attempt and the message's new state in one statement (committed without
+ * waiting for the WAL flush), update the endpoint's health, and schedule the next attempt on the
+ * retry schedule.
  *
  * The lease is the idempotent-effect record of the attempt, kept on the message row itself
  * (kind = attempt n, subject = message id), so the hot path costs two round trips; the
@@ -130,8 +131,11 @@ export class DeliveryService {
     let endpointDisabled: null | 'gone' | 'failing' = null;
     if (health?.disable) {
       endpointDisabled = health.reason;
+      // The attempt is logged durably first, then the endpoint is disabled in its own
+      // transaction. A crash between the two leaves the endpoint enabled with its failure state
+      // unchanged, so the next failed attempt disables it (and emits the event) again.
+      await this.deliveries.recordAttempt(workspaceId, message, attempt, outcome, { durable: true });
       await this.db.transaction(async (tx) => {
-        await this.deliveries.recordAttempt(workspaceId, message, attempt, outcome, tx);
         const updated = await this.endpoints.update(
           workspaceId,
           endpoint.id,
@@ -154,7 +158,7 @@ export class DeliveryService {
       });
       this.log?.warn({ endpoint_id: endpoint.id, reason: health.reason }, 'webhook endpoint disabled');
     } else {
-      await this.deliveries.recordAttempt(workspaceId, message, attempt, outcome);
+      await this.deliveries.recordAttempt(workspaceId, message, attempt, outcome, { durable: false });
       const failingSince = health ? health.failingSince : undefined;
       const current = endpoint.failingSince?.getTime() ?? null;
       if (failingSince !== undefined && failingSince !== current) {
