@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { uuidv7 } from 'uuidv7';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import type { WorkspaceId } from '../../src/auth/auth-context';
 import { loadConfig } from '../../src/config/config';
 import { openDatabase, type Database } from '../../src/db/database';
 import { runMigrations } from '../../src/db/migrate';
+import { leads } from '../../src/db/schema';
+import { tableReader } from '../../src/db/table-reader';
 import { mergeLead, type StoredLeadProfile, type Utm } from '../../src/modules/leads/lead-normalization';
 import { runUpsert, suppressionHash, type LeadRow } from '../../src/modules/leads/lead-upsert.sql';
 import { leadInputSchema } from '../../src/modules/leads/leads.schemas';
@@ -175,5 +178,24 @@ describe.each(await dbTargets())('lead create-or-merge statement (%s)', (target)
     expect(results.filter((r) => r.inserted)).toHaveLength(1);
     const events = await eventsOf([...ids][0]);
     expect(events.filter((e) => e.type === 'lead.created')).toHaveLength(1);
+  });
+
+  it('tableReader (the prepared hot-path selects) returns exactly the rows drizzle returns', async () => {
+    const created = await upsert({
+      email: 'reader@example.com',
+      first_name: 'Rea',
+      phone: '+14155550123',
+      tags: ['a', 'b'],
+      custom_fields: { plan: 'pro', seats: 3 },
+      utm_source: 'google',
+      utm_campaign: 'spring',
+      consent: { status: 'granted', ip: '203.0.113.9', wording: 'Yes please' },
+    });
+    const reader = tableReader(leads);
+    const raw = await h.db.pool.query(`select ${reader.columns} from ${reader.table} where id = $1`, [created.id]);
+    const viaDrizzle = await h.db.db.select().from(leads).where(eq(leads.id, created.id));
+    expect(raw.rows.map((r: Record<string, unknown>) => reader.row(r))).toEqual(viaDrizzle);
+    expect(viaDrizzle[0]).toMatchObject({ consentIp: '203.0.113.9', tags: ['a', 'b'] });
+    expect(viaDrizzle[0].createdAt).toBeInstanceOf(Date);
   });
 });

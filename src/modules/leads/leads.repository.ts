@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, gt, gte, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import { tableReader } from '../../db/table-reader';
 import type { WorkspaceId } from '../../auth/auth-context';
 import type { AppConfig } from '../../config/config';
 import { APP_CONFIG } from '../../config/config.module';
@@ -22,6 +23,9 @@ import type { LeadInput, LeadListQuery } from './leads.schemas';
 export type LeadRecord = typeof leads.$inferSelect;
 export type LeadUpdate = Partial<Omit<typeof leads.$inferInsert, 'id' | 'workspaceId' | 'email' | 'createdAt'>>;
 export type SuppressionReason = (typeof suppressions.$inferInsert)['reason'];
+
+const leadReader = tableReader(leads);
+const LEADS_BY_IDS_SQL = `select ${leadReader.columns} from leads where workspace_id = $1 and id = any($2::uuid[])`;
 
 /** The raw (snake_case) row of the upsert statement → the drizzle record shape. */
 export function recordFromRow(r: LeadRow): LeadRecord {
@@ -252,12 +256,15 @@ export class LeadsRepository {
   }
 
   /** Leads by id (for the CRM sync and sends). */
-  byIds(ws: WorkspaceId, ids: string[]): Promise<LeadRecord[]> {
-    if (!ids.length) return Promise.resolve([]);
-    return this.db
-      .select()
-      .from(leads)
-      .where(and(eq(leads.workspaceId, ws), inArray(leads.id, ids)));
+  /** Leads by id: every event handler starts here, so it is a prepared statement, not a built query. */
+  async byIds(ws: WorkspaceId, ids: string[]): Promise<LeadRecord[]> {
+    if (!ids.length) return [];
+    const { rows } = await this.database.pool.query({
+      name: this.prepared ? 'leads_by_ids_v1' : undefined,
+      text: LEADS_BY_IDS_SQL,
+      values: [ws, ids],
+    });
+    return rows.map((r: Record<string, unknown>) => leadReader.row(r));
   }
 
   /** Conversions: insert once per (source, external id). Returns the id, or null for a repeat. */

@@ -1,23 +1,37 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { WorkspaceId } from '../../../auth/auth-context';
-import type { Db } from '../../../db/database';
-import { DRIZZLE } from '../../../db/database.module';
+import type { Database, Db } from '../../../db/database';
+import { DATABASE, DRIZZLE } from '../../../db/database.module';
+import { tableReader } from '../../../db/table-reader';
 import { crmConnections, crmPending } from '../../../db/schema';
 
 export type ConnectionRecord = typeof crmConnections.$inferSelect;
 export const CLAIM_LEASE_MS = 120_000;
 
+const connectionReader = tableReader(crmConnections);
+const CONNECTION_SQL = `select ${connectionReader.columns} from crm_connections where workspace_id = $1 and provider = 'hubspot'`;
+
 @Injectable()
 export class HubSpotRepository {
-  constructor(@Inject(DRIZZLE) private readonly db: Db) {}
+  private readonly prepared: boolean;
 
+  constructor(
+    @Inject(DRIZZLE) private readonly db: Db,
+    @Inject(DATABASE) private readonly database: Database,
+  ) {
+    // Named prepared statements on real PostgreSQL only (PGlite serves all connections from one session).
+    this.prepared = !database.embedded;
+  }
+
+  /** Looked up for every lead event (is HubSpot connected?): a prepared statement, not a built query. */
   async connection(ws: WorkspaceId): Promise<ConnectionRecord | undefined> {
-    const [row] = await this.db
-      .select()
-      .from(crmConnections)
-      .where(and(eq(crmConnections.workspaceId, ws), eq(crmConnections.provider, 'hubspot')));
-    return row;
+    const { rows } = await this.database.pool.query({
+      name: this.prepared ? 'hubspot_connection_v1' : undefined,
+      text: CONNECTION_SQL,
+      values: [ws],
+    });
+    return rows[0] ? connectionReader.row(rows[0] as Record<string, unknown>) : undefined;
   }
 
   /** Creates or replaces the connection; the token envelope is bound to the row id (AAD). */

@@ -37,7 +37,7 @@ export interface IngestSource {
   provider: Provider;
   enabled: boolean;
   settings: SourceSettings;
-  secrets: StoredSecret[];
+  secrets: readonly StoredSecret[];
 }
 
 const cursorSchema = z.object({ id: z.uuid() });

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { WorkspaceId } from '../../../auth/auth-context';
 import type { Database, Db } from '../../../db/database';
 import { DATABASE, DRIZZLE } from '../../../db/database.module';
-import { MESSAGE_STATUSES, webhookAttempts, webhookEndpoints, webhookMessages } from '../../../db/schema/webhooks';
+import { MESSAGE_STATUSES, webhookAttempts, webhookMessages } from '../../../db/schema/webhooks';
 import type { EndpointRow } from './endpoints.repository';
 
 /**
@@ -12,7 +12,17 @@ import type { EndpointRow } from './endpoints.repository';
  * INSERT … SELECT whose row count the app does not know in advance.
  */
 const UUIDV7_EXPR = `encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3) from 1 for 6), 52, 1), 53, 1), 'hex')::uuid`;
-const UUIDV7_SQL = sql.raw(UUIDV7_EXPR);
+
+/** One message per enabled endpoint of workspace $1 subscribed to event type $3 (see fanOut). */
+const FAN_OUT_SQL = `
+insert into webhook_messages (id, workspace_id, endpoint_id, event_id, event_type, body, status, next_attempt_at)
+select ${UUIDV7_EXPR}, e.workspace_id, e.id, $2::uuid, $3::text, $4::text, 'pending', now()
+from webhook_endpoints e
+where e.workspace_id = $1
+  and e.enabled
+  and (e.event_types @> array['*']::text[] or e.event_types @> array[$3::text])
+on conflict (endpoint_id, event_id) do nothing
+returning id, endpoint_id`;
 
 /**
  * Takes the lease of attempt $3 of message $2 (lease $4 ms) in one round trip, returning the
@@ -114,15 +124,11 @@ export class DeliveriesRepository {
     event: { id: string; type: string },
     body: string,
   ): Promise<Array<{ id: string; endpointId: string }>> {
-    const rows = await this.db.execute<{ id: string; endpoint_id: string }>(sql`
-      insert into ${webhookMessages} (id, workspace_id, endpoint_id, event_id, event_type, body, status, next_attempt_at)
-      select ${UUIDV7_SQL}, e.workspace_id, e.id, ${event.id}::uuid, ${event.type}, ${body}, 'pending', now()
-      from ${webhookEndpoints} e
-      where e.workspace_id = ${workspaceId}
-        and e.enabled
-        and (e.event_types @> array['*']::text[] or e.event_types @> array[${event.type}]::text[])
-      on conflict (endpoint_id, event_id) do nothing
-      returning id, endpoint_id`);
+    const rows = await this.database.pool.query<{ id: string; endpoint_id: string }>({
+      name: this.prepared ? 'webhook_fan_out_v1' : undefined,
+      text: FAN_OUT_SQL,
+      values: [workspaceId, event.id, event.type, body],
+    });
     return rows.rows.map((r) => ({ id: r.id, endpointId: r.endpoint_id }));
   }
 
