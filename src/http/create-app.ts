@@ -124,6 +124,12 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
       }),
   });
 
+  // Unknown URLs share the same budget: otherwise 404s are a free way to probe for routes.
+  const limitNotFound = fastify.rateLimit();
+  fastify.addHook('onRequest', async (request, reply) => {
+    if (request.is404) await limitNotFound.call(fastify, request, reply);
+  });
+
   setupOpenApi(app);
   await app.init();
   return app;

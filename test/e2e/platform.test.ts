@@ -182,6 +182,13 @@ describe.each(await dbTargets())('rate limiting (%s)', (target) => {
     expect(other.statusCode).toBe(200);
   });
 
+  it('rate-limits unknown URLs too (no free probing for routes)', async () => {
+    const headers = { authorization: 'Bearer probe-404' };
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await t.inject({ url: `/api/v1/no-such-route-${i}`, headers })).statusCode);
+    expect(codes).toEqual([404, 404, 404, 429]);
+  });
+
   it('ignores a spoofed X-Forwarded-For when the proxy is not trusted', async () => {
     const res = await t.inject({ url: '/api/v1/__probe/page', headers: { 'x-forwarded-for': '203.0.113.9' } });
     expect(res.statusCode).toBe(429);
