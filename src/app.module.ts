@@ -1,12 +1,10 @@
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { Redis } from 'ioredis';
-import { LoggerModule } from 'nestjs-pino';
 import { ZodValidationPipe } from 'nestjs-zod';
 import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module';
 import { ProblemDetailsFilter } from './common/filters/problem-details.filter';
-import { requestIdFor } from './common/http/request-id';
 import { RedisModule } from './common/redis.module';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -43,27 +41,6 @@ export class AppModule {
         ConfigModule.forRoot(deps.config),
         DatabaseModule.forRoot(deps.database),
         RedisModule.forRoot(deps.redis),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            logger: deps.logger,
-            genReqId: (req) => requestIdFor(req),
-            customAttributeKeys: { reqId: 'request_id' },
-            customProps: (req) => ({ route: (req as { routeUrl?: string }).routeUrl }),
-            // Keep request lines small; headers are never logged wholesale (credentials live there).
-            serializers: {
-              req: (req: { method: string; url: string; remoteAddress?: string }) => ({
-                method: req.method,
-                url: req.url,
-                ip: req.remoteAddress,
-              }),
-              res: (res: { statusCode: number }) => ({ status: res.statusCode }),
-            },
-            customLogLevel: (_req, res, err) =>
-              err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-            autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/metrics' },
-            quietReqLogger: true,
-          },
-        }),
         ObservabilityModule,
         AuthModule,
         JobsModule,

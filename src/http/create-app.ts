@@ -6,7 +6,6 @@ import { RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
-import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule, type AppDeps } from '../app.module';
 import { DomainError } from '../common/errors/domain-error';
 import { registerJsonParser } from '../common/http/json-body';
@@ -14,7 +13,9 @@ import { requestIdFor } from '../common/http/request-id';
 import { runWithRequestId } from '../jobs/job-context';
 import { Lifecycle } from '../observability/lifecycle';
 import { MetricsService } from '../observability/metrics';
+import { PinoNestLogger } from '../observability/nest-logger';
 import { setupOpenApi } from './openapi';
+import { logRequest } from './request-log';
 import { securityHeaders } from './security-headers';
 
 export const API_PREFIX = 'api/v1';
@@ -59,7 +60,7 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
     bodyParser: false, // our JSON parser (depth + prototype-poisoning checks) is registered below
     abortOnError: false,
   });
-  app.useLogger(app.get(PinoNestLogger));
+  app.useLogger(new PinoNestLogger(deps.logger));
   app.setGlobalPrefix(API_PREFIX, { exclude: UNPREFIXED_ROUTES });
 
   const fastify = app.getHttpAdapter().getInstance();
@@ -92,10 +93,12 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
   fastify.addHook('onSend', async (_request, reply) => {
     if (lifecycle.isShuttingDown) reply.header('connection', 'close');
   });
-  fastify.addHook('onResponse', async (request, reply) => {
+  fastify.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration
       .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
       .observe(reply.elapsedTime / 1000);
+    logRequest(deps.logger, request, reply);
+    done();
   });
 
   await app.register(cors, {

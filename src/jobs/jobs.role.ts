@@ -1,9 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { AppModule, type AppDeps } from '../app.module';
 import { Lifecycle } from '../observability/lifecycle';
 import { MetricsService } from '../observability/metrics';
+import { PinoNestLogger } from '../observability/nest-logger';
 import { JobsRuntime } from './jobs.runtime';
 import { startWorkerHealthServer } from './worker-health';
 
@@ -36,7 +36,7 @@ export async function startWorkerRole(deps: AppDeps, app?: INestApplicationConte
   });
   let health: Awaited<ReturnType<typeof startWorkerHealthServer>> | undefined;
   try {
-    context.useLogger(context.get(PinoNestLogger));
+    context.useLogger(new PinoNestLogger(deps.logger));
     await context.init();
     const jobs = context.get(JobsRuntime);
     await jobs.start();

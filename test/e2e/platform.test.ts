@@ -112,6 +112,21 @@ describe.each(await dbTargets())('platform HTTP conventions (%s)', (target) => {
     expect(logged).toBeDefined();
   });
 
+  it('logs one line per request with its id, route, status and duration, at warn for a 4xx', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/v1/__probe/echo',
+      headers: { 'x-request-id': 'log-line-1', 'content-type': 'application/json' },
+      payload: '{"broken": ',
+    });
+    expect(res.statusCode).toBe(400);
+    const line = t.logLines.find((l) => l.includes('"request_id":"log-line-1"') && l.includes('request completed'));
+    expect(line).toBeDefined();
+    const parsed = JSON.parse(line!) as Record<string, unknown>;
+    expect(parsed).toMatchObject({ level: 'warn', route: '/api/v1/__probe/echo', req: { method: 'POST' }, res: { status: 400 } });
+    expect(typeof parsed.responseTime).toBe('number');
+  });
+
   it('clamps limit to the maximum page size', async () => {
     expect((await t.inject({ url: '/api/v1/__probe/page' })).json()).toEqual({ limit: 200 });
   });
