@@ -200,8 +200,16 @@ describe.each(await backendCases())('jobs admin API: $name', (backend) => {
         queue: 'events',
         job_id: event_id,
       });
-      const view = await get(`/api/v1/jobs/events/${event_id}`);
-      expect(view.json<JobBody>()).toMatchObject({ request_id: 'req-jobs-e2e-1', state: 'completed', name: 'lead.created' });
+      // The log line is written when the handler returns; BullMQ marks the job completed just after.
+      const view = await waitFor(
+        async () => {
+          const body = (await get(`/api/v1/jobs/events/${event_id}`)).json<JobBody>();
+          return body.state === 'completed' ? body : undefined;
+        },
+        5000,
+        'job completed in the admin API',
+      );
+      expect(view).toMatchObject({ request_id: 'req-jobs-e2e-1', state: 'completed', name: 'lead.created' });
     });
 
     it('answers 5xx and leaves no event when the transaction fails after emit', async () => {
