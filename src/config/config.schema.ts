@@ -81,7 +81,6 @@ export const envSchema = z.object({
   CAPTURE_RATE_LIMIT_PER_IP: int(1, 1_000_000).default(30),
   CAPTURE_RATE_LIMIT_PER_EMAIL: int(1, 1_000_000).default(5),
   CAPTURE_RATE_LIMIT_WINDOW_MS: int(1000, 86_400_000).default(60_000),
-  LEADS_GROUP_COMMIT_MAX: int(1, 256).default(16),
   HUBSPOT_API_BASE_URL: z.string().url().default('https://api.hubapi.com'),
   HUBSPOT_TIMEOUT_MS: int(100, 120_000).default(15_000),
   // --- analytics (GA4, Meta, LinkedIn) ---

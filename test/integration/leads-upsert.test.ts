@@ -8,7 +8,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkspaceId } from '../../src/auth/auth-context';
 import { loadConfig } from '../../src/config/config';
 import { openDatabase, type Database } from '../../src/db/database';
-import { GroupCommit } from '../../src/db/group-commit';
 import { runMigrations } from '../../src/db/migrate';
 import { leads } from '../../src/db/schema';
 import { tableReader } from '../../src/db/table-reader';
@@ -198,39 +197,5 @@ describe.each(await dbTargets())('lead create-or-merge statement (%s)', (target)
     expect(raw.rows.map((r: Record<string, unknown>) => reader.row(r))).toEqual(viaDrizzle);
     expect(viaDrizzle[0]).toMatchObject({ consentIp: '203.0.113.9', tags: ['a', 'b'] });
     expect(viaDrizzle[0].createdAt).toBeInstanceOf(Date);
-  });
-
-  it('grouped into shared transactions (GroupCommit), concurrent create-or-merges stay exact', async () => {
-    const group = new GroupCommit(
-      h.db.pool,
-      (db, raw: Record<string, unknown>) =>
-        runUpsert(db, ws, leadInputSchema.parse(raw), { via: 'api', prepared: target === 'postgres' }),
-      {
-        maxInFlight: 2,
-        maxBatch: 16,
-        key: (raw) => String(raw.email).trim().toLowerCase(),
-      },
-    );
-    const inputs = Array.from({ length: 60 }, (_, n) => ({
-      email: ` Group${n % 20}@Example.com `,
-      first_name: `G${n % 20}`,
-      tags: [`t${n % 3}`],
-    }));
-    const results = await Promise.all(inputs.map((raw) => group.submit(raw)));
-    results.forEach((r, n) => expect(r.email).toBe(`group${n % 20}@example.com`));
-    expect(results.filter((r) => r.inserted)).toHaveLength(20);
-    const { rows } = await h.db.pool.query<{ n: number; created: number }>(
-      `select (select count(*)::int from leads where workspace_id = $1 and email like 'group%') as n,
-              (select count(*)::int from events e join leads l on l.id = (e.payload->>'lead_id')::uuid
-                 where l.workspace_id = $1 and l.email like 'group%' and e.type = 'lead.created') as created`,
-      [ws],
-    );
-    expect(rows[0]).toEqual({ n: 20, created: 20 });
-    // Every lead carries the union of the tags its three submissions brought.
-    const tags = await h.db.pool.query<{ tags: string[] }>(
-      `select tags from leads where workspace_id = $1 and email = 'group0@example.com'`,
-      [ws],
-    );
-    expect([...tags.rows[0].tags].sort()).toEqual(['t0', 't1', 't2']);
   });
 });

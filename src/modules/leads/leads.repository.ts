@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, gt, gte, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
-import { GroupCommit } from '../../db/group-commit';
 import { tableReader } from '../../db/table-reader';
 import type { WorkspaceId } from '../../auth/auth-context';
 import type { AppConfig } from '../../config/config';
@@ -24,12 +23,6 @@ import type { LeadInput, LeadListQuery } from './leads.schemas';
 export type LeadRecord = typeof leads.$inferSelect;
 export type LeadUpdate = Partial<Omit<typeof leads.$inferInsert, 'id' | 'workspaceId' | 'email' | 'createdAt'>>;
 export type SuppressionReason = (typeof suppressions.$inferInsert)['reason'];
-
-interface PendingUpsert {
-  ws: WorkspaceId;
-  input: LeadInput;
-  opts: UpsertOptions;
-}
 
 const leadReader = tableReader(leads);
 const LEADS_BY_IDS_SQL = `select ${leadReader.columns} from leads where workspace_id = $1 and id = any($2::uuid[])`;
@@ -70,7 +63,6 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 @Injectable()
 export class LeadsRepository {
   private readonly prepared: boolean;
-  private readonly upserts: GroupCommit<PendingUpsert, UpsertRow>;
 
   constructor(
     @Inject(DRIZZLE) private readonly db: Db,
@@ -79,22 +71,11 @@ export class LeadsRepository {
   ) {
     // Named prepared statements on real PostgreSQL only (PGlite serves all connections from one session).
     this.prepared = config.mode === 'external';
-    // Group commit on PostgreSQL only: PGlite is one session, a transaction there would hold
-    // every other connection for its duration.
-    const grouping = this.prepared && config.LEADS_GROUP_COMMIT_MAX > 1;
-    this.upserts = new GroupCommit(database.pool, (db, u) => runUpsert(db, u.ws, u.input, u.opts), {
-      maxInFlight: grouping ? Math.max(1, Math.ceil(config.DATABASE_POOL_MAX / 2)) : config.DATABASE_POOL_MAX,
-      maxBatch: grouping ? config.LEADS_GROUP_COMMIT_MAX : 1,
-      key: (u) => `${u.ws}:${u.input.email}`,
-    });
   }
 
-  /**
-   * Create-or-merge in one statement (see lead-upsert.sql.ts). Under load, concurrent calls share
-   * a transaction (GroupCommit): one commit for several leads, each with its own result.
-   */
+  /** Create-or-merge in one statement (see lead-upsert.sql.ts). */
   upsert(ws: WorkspaceId, input: LeadInput, opts: UpsertOptions): Promise<UpsertRow> {
-    return this.upserts.submit({ ws, input, opts: { prepared: this.prepared, ...opts } });
+    return runUpsert(this.database.pool, ws, input, { prepared: this.prepared, ...opts });
   }
 
   transaction<T>(fn: (tx: DbExecutor) => Promise<T>): Promise<T> {
