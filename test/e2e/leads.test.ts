@@ -144,6 +144,9 @@ describe.each(await dbTargets())('leads API (%s)', (target) => {
     const again = await post({ email: 'GDPR@example.com' });
     expect(again.statusCode).toBe(201);
     expect(again.json().lead.status).toBe('unsubscribed');
+    // Nothing to erase from the logs: they never held the person's data (ids only).
+    expect(t.logLines.length).toBeGreaterThan(0);
+    expect(t.logLines.join('\n')).not.toMatch(/gdpr@example\.com|Gina|Gdpr/i);
   });
 
   it('deletes without erasure (404 afterwards, address not suppressed)', async () => {
