@@ -67,7 +67,10 @@ const CHANGE_NAMES: Array<[name: string, column: string]> = [
  * - `old` reads the stored row (statement snapshot) to report what changed;
  * - the upsert's `WHERE … IS DISTINCT FROM …` skips no-op merges (no dead tuple, no event);
  * - a new lead takes its status from the suppression list (an erased or unsubscribed address
- *   comes back suppressed) and is flagged when a Gmail/+tag variant already exists;
+ *   comes back suppressed) and is flagged when a Gmail/+tag variant already exists. `dup` is
+ *   MATERIALIZED, with the ORDER BY … LIMIT 1 outside it: inline, a generic plan made while the
+ *   table was small (a fresh install) walked the primary key in id order filtering every row —
+ *   a full scan per capture, since there usually is no variant;
  * - `lead.created` for a new lead, `lead.updated` when a merge changed something.
  * The result is empty only when a concurrent insert won the race and our merge was a no-op:
  * the caller runs the statement again (then `old` sees the row).
@@ -76,8 +79,8 @@ export const UPSERT_LEAD_SQL = `
 with old as (
   select * from leads where workspace_id = $1 and email = $3
 ),
-dup as (
-  select id from leads where workspace_id = $1 and email_key = $4 and email <> $3 order by id limit 1
+dup as materialized (
+  select id from leads where workspace_id = $1 and email_key = $4 and email <> $3
 ),
 camp as (
   select id from campaigns where workspace_id = $1 and utm_campaign = $13 limit 1
@@ -90,7 +93,7 @@ up as (
     custom_fields, first_touch, last_touch, campaign_id, possible_duplicate_of, status,
     consent_status, consent_at, consent_ip, consent_wording)
   values ($2, $1, $3, $4, $5, $6, $7, $8, $9, $10::text[], $11::jsonb, $12::jsonb, $12::jsonb,
-    (select id from camp), (select id from dup),
+    (select id from camp), (select id from dup order by id limit 1),
     coalesce((select case when reason = 'bounced' then 'bounced' else 'unsubscribed' end from supp limit 1), 'new'),
     $15, $16::timestamptz, $17, $18)
   on conflict (workspace_id, email) do update set
