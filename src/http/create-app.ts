@@ -128,9 +128,11 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
   });
 
   // Unknown URLs share the same budget: otherwise 404s are a free way to probe for routes.
+  // A callback hook, so routes that exist pay no promise for it.
   const limitNotFound = fastify.rateLimit();
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (request.is404) await limitNotFound.call(fastify, request, reply);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
+    limitNotFound.call(fastify, request, reply).then(() => done(), done);
   });
 
   setupOpenApi(app);

@@ -33,8 +33,9 @@ const QUIET_URLS = new Set(['/health/live', '/metrics']);
 /**
  * One line per finished request ("request completed"): method, URL, client IP, status, route,
  * duration and the request id. 5xx at error, 4xx at warn, the rest at info. Headers are never
- * logged (credentials live there), nor the values of token-like query parameters. Nothing is built when the level is disabled, which is why
- * this is a Fastify hook and not a per-request child logger.
+ * logged (credentials live there), nor the values of token-like query parameters. Nothing is
+ * built when the level is disabled, which is why this is a Fastify hook and not a per-request
+ * child logger.
  */
 export function logRequest(log: Logger, request: FastifyRequest, reply: FastifyReply): void {
   if (QUIET_URLS.has(request.url)) return;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, gt, gte, ilike, lt, or, sql, type SQL } from 'drizzle-orm';
+import { statement } from '../../db/statement';
 import { tableReader } from '../../db/table-reader';
 import type { WorkspaceId } from '../../auth/auth-context';
 import type { AppConfig } from '../../config/config';
@@ -255,15 +256,10 @@ export class LeadsRepository {
     return row;
   }
 
-  /** Leads by id (for the CRM sync and sends). */
-  /** Leads by id: every event handler starts here, so it is a prepared statement, not a built query. */
+  /** Leads by id (CRM sync, sends, every lead event handler): a prepared statement, not a built query. */
   async byIds(ws: WorkspaceId, ids: string[]): Promise<LeadRecord[]> {
     if (!ids.length) return [];
-    const { rows } = await this.database.pool.query({
-      name: this.prepared ? 'leads_by_ids_v1' : undefined,
-      text: LEADS_BY_IDS_SQL,
-      values: [ws, ids],
-    });
+    const { rows } = await this.database.pool.query(statement(this.database, 'leads_by_ids_v1', LEADS_BY_IDS_SQL, [ws, ids]));
     return rows.map((r: Record<string, unknown>) => leadReader.row(r));
   }
 

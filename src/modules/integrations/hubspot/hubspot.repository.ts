@@ -3,6 +3,7 @@ import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { WorkspaceId } from '../../../auth/auth-context';
 import type { Database, Db } from '../../../db/database';
 import { DATABASE, DRIZZLE } from '../../../db/database.module';
+import { statement } from '../../../db/statement';
 import { tableReader } from '../../../db/table-reader';
 import { crmConnections, crmPending } from '../../../db/schema';
 
@@ -14,23 +15,14 @@ const CONNECTION_SQL = `select ${connectionReader.columns} from crm_connections 
 
 @Injectable()
 export class HubSpotRepository {
-  private readonly prepared: boolean;
-
   constructor(
     @Inject(DRIZZLE) private readonly db: Db,
     @Inject(DATABASE) private readonly database: Database,
-  ) {
-    // Named prepared statements on real PostgreSQL only (PGlite serves all connections from one session).
-    this.prepared = !database.embedded;
-  }
+  ) {}
 
   /** Looked up for every lead event (is HubSpot connected?): a prepared statement, not a built query. */
   async connection(ws: WorkspaceId): Promise<ConnectionRecord | undefined> {
-    const { rows } = await this.database.pool.query({
-      name: this.prepared ? 'hubspot_connection_v1' : undefined,
-      text: CONNECTION_SQL,
-      values: [ws],
-    });
+    const { rows } = await this.database.pool.query(statement(this.database, 'hubspot_connection_v1', CONNECTION_SQL, [ws]));
     return rows[0] ? connectionReader.row(rows[0] as Record<string, unknown>) : undefined;
   }
 

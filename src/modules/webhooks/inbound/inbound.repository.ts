@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, asc, desc, eq, gte, inArray, lt, lte, sql, type SQL } from 'drizzle-orm';
 import type { WorkspaceId } from '../../../auth/auth-context';
-import type { AppConfig } from '../../../config/config';
-import { APP_CONFIG } from '../../../config/config.module';
 import type { Database, Db } from '../../../db/database';
 import { DATABASE, DRIZZLE } from '../../../db/database.module';
+import { statement } from '../../../db/statement';
 import { workspaces } from '../../../db/schema/identity';
 import { inboundEvents, INBOUND_STATUSES } from '../../../db/schema/webhooks';
 import type { DbExecutor } from '../../../events/emit';
@@ -38,16 +37,10 @@ returning id`;
 /** The inbox. Every method takes the WorkspaceId first, except the system sweep. */
 @Injectable()
 export class InboundRepository {
-  private readonly prepared: boolean;
-
   constructor(
     @Inject(DRIZZLE) private readonly db: Db,
     @Inject(DATABASE) private readonly database: Database,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    // Named prepared statements on real PostgreSQL only (PGlite serves all connections from one session).
-    this.prepared = config.mode === 'external';
-  }
+  ) {}
 
   /**
    * One INSERT for every event of a request; a (source, event id) already stored is skipped.
@@ -56,10 +49,8 @@ export class InboundRepository {
   async insertNew(workspaceId: WorkspaceId, rows: NewInboundEvent[]): Promise<string[]> {
     if (!rows.length) return [];
     const column = <T>(pick: (r: NewInboundEvent) => T) => rows.map(pick);
-    const result = await this.database.pool.query<{ id: string }>({
-      name: this.prepared ? 'inbound_insert_v1' : undefined,
-      text: INSERT_INBOUND_SQL,
-      values: [
+    const result = await this.database.pool.query<{ id: string }>(
+      statement(this.database, 'inbound_insert_v1', INSERT_INBOUND_SQL, [
         workspaceId,
         column((r) => r.id),
         column((r) => r.sourceId ?? null),
@@ -69,8 +60,8 @@ export class InboundRepository {
         column((r) => r.type),
         column((r) => JSON.stringify(r.payload)),
         column((r) => JSON.stringify(r.headers ?? {})),
-      ],
-    });
+      ]),
+    );
     return result.rows.map((r) => r.id);
   }
 

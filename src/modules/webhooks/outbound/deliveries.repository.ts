@@ -3,6 +3,7 @@ import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { WorkspaceId } from '../../../auth/auth-context';
 import type { Database, Db } from '../../../db/database';
 import { DATABASE, DRIZZLE } from '../../../db/database.module';
+import { statement } from '../../../db/statement';
 import { MESSAGE_STATUSES, webhookAttempts, webhookMessages } from '../../../db/schema/webhooks';
 import type { EndpointRow } from './endpoints.repository';
 
@@ -104,15 +105,10 @@ export interface MessageOutcome {
 /** Messages (one per endpoint and event) and their attempt log. Every method takes the WorkspaceId first. */
 @Injectable()
 export class DeliveriesRepository {
-  /** Named prepared statements on real PostgreSQL only (PGlite serves all connections from one session). */
-  private readonly prepared: boolean;
-
   constructor(
     @Inject(DRIZZLE) private readonly db: Db,
     @Inject(DATABASE) private readonly database: Database,
-  ) {
-    this.prepared = !database.embedded;
-  }
+  ) {}
 
   /**
    * Fan-out: one message per enabled endpoint of the workspace subscribed to the type, in one
@@ -124,11 +120,9 @@ export class DeliveriesRepository {
     event: { id: string; type: string },
     body: string,
   ): Promise<Array<{ id: string; endpointId: string }>> {
-    const rows = await this.database.pool.query<{ id: string; endpoint_id: string }>({
-      name: this.prepared ? 'webhook_fan_out_v1' : undefined,
-      text: FAN_OUT_SQL,
-      values: [workspaceId, event.id, event.type, body],
-    });
+    const rows = await this.database.pool.query<{ id: string; endpoint_id: string }>(
+      statement(this.database, 'webhook_fan_out_v1', FAN_OUT_SQL, [workspaceId, event.id, event.type, body]),
+    );
     return rows.rows.map((r) => ({ id: r.id, endpointId: r.endpoint_id }));
   }
 
@@ -154,11 +148,9 @@ export class DeliveriesRepository {
     attempt: number,
     leaseMs: number,
   ): Promise<ClaimedAttempt | undefined> {
-    const res = await this.database.pool.query<{ message: Record<string, unknown>; endpoint: Record<string, unknown> }>({
-      name: this.prepared ? 'webhook_claim_v1' : undefined,
-      text: CLAIM_ATTEMPT_SQL,
-      values: [workspaceId, messageId, attempt, leaseMs],
-    });
+    const res = await this.database.pool.query<{ message: Record<string, unknown>; endpoint: Record<string, unknown> }>(
+      statement(this.database, 'webhook_claim_v1', CLAIM_ATTEMPT_SQL, [workspaceId, messageId, attempt, leaseMs]),
+    );
     const row = res.rows[0];
     if (!row) return undefined;
     return { message: fromSnake<MessageRow>(row.message), endpoint: fromSnake<EndpointRow>(row.endpoint) };
@@ -194,10 +186,8 @@ export class DeliveriesRepository {
     outcome: MessageOutcome,
     opts: { durable: boolean },
   ): Promise<boolean> {
-    const res = await this.database.pool.query({
-      name: this.prepared ? 'webhook_record_attempt_v1' : undefined,
-      text: RECORD_ATTEMPT_SQL,
-      values: [
+    const res = await this.database.pool.query(
+      statement(this.database, 'webhook_record_attempt_v1', RECORD_ATTEMPT_SQL, [
         workspaceId,
         message.id,
         message.endpointId,
@@ -218,8 +208,8 @@ export class DeliveriesRepository {
         outcome.lastError,
         outcome.succeeded,
         opts.durable ? 'on' : 'off',
-      ],
-    });
+      ]),
+    );
     return res.rows.length > 0;
   }
 
