@@ -16,6 +16,7 @@ import { MetricsService } from '../observability/metrics';
 import { PinoNestLogger } from '../observability/nest-logger';
 import { setupOpenApi } from './openapi';
 import { logRequest } from './request-log';
+import { registerServedByFastify } from './served-by-fastify';
 import { securityHeaders } from './security-headers';
 
 export const API_PREFIX = 'api/v1';
@@ -68,6 +69,7 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
   const metrics = app.get(MetricsService);
 
   registerJsonParser(fastify, config.JSON_MAX_DEPTH);
+  registerServedByFastify(fastify, app);
   const routes: RegisteredRoute[] = [];
   registeredRoutes.set(app, routes);
   fastify.addHook('onRoute', (route) => {

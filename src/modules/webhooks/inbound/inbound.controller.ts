@@ -1,13 +1,12 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import { RouteConfig } from '@nestjs/platform-fastify';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Auth, type AuthContext } from '../../../auth/auth-context';
 import { IdParam } from '../../../auth/id-param';
 import { Access, Public } from '../../../common/decorators/access.decorator';
 import type { AppConfig } from '../../../config/config';
-import { Inject } from '@nestjs/common';
 import { APP_CONFIG } from '../../../config/config.module';
+import { ServedByFastify } from '../../../http/served-by-fastify';
 import { InboundEventDto, InboundEventPageDto, InboundEventsQueryDto, ReceiveResultDto } from './inbound.schemas';
 import { InboundService } from './inbound.service';
 import { rawBodyOf, type RawBodyRequest } from './raw-body';
@@ -16,7 +15,9 @@ import type { InboundRequest } from './verifiers';
 /**
  * Raw body (see raw-body.ts). The per-IP API rate limit does not apply: providers send from a few
  * shared addresses in bursts, and every request is signature-checked before anything is stored,
- * so a flood of forged requests costs one HMAC each and writes nothing.
+ * so a flood of forged requests costs one HMAC each and writes nothing. The two ingest routes are
+ * served by Fastify directly (see served-by-fastify.ts): they are public, take the raw request,
+ * and are the hottest routes of the app.
  */
 const RAW_BODY_ROUTE = { rawBody: true, rateLimit: false };
 
@@ -44,7 +45,7 @@ export class InboundController {
   @Public()
   @Post('in/:source_id')
   @HttpCode(200)
-  @RouteConfig(RAW_BODY_ROUTE)
+  @ServedByFastify(RAW_BODY_ROUTE)
   @ApiOperation({
     summary: 'Receive a provider webhook for a source',
     description:
@@ -59,14 +60,15 @@ export class InboundController {
   @ApiHeader({ name: 'x-hubspot-signature-v3', required: false })
   @ApiHeader({ name: 'webhook-signature', required: false })
   @ApiOkResponse({ type: ReceiveResultDto })
-  receive(@Param('source_id') sourceId: string, @Req() request: FastifyRequest) {
+  receive(@Req() request: FastifyRequest) {
+    const { source_id: sourceId } = request.params as { source_id: string };
     return this.inbound.receive(sourceId, this.toInboundRequest(request));
   }
 
   @Public()
   @Post('stripe')
   @HttpCode(200)
-  @RouteConfig(RAW_BODY_ROUTE)
+  @ServedByFastify(RAW_BODY_ROUTE)
   @ApiOperation({
     summary: 'Receive Stripe webhooks for a single-workspace deployment',
     description: 'Verified with WEBHOOK_SECRET; stored for DEFAULT_WORKSPACE_ID, or the only workspace.',

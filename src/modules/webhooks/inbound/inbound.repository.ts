@@ -10,7 +10,11 @@ import type { DbExecutor } from '../../../events/emit';
 
 export type InboundEventRow = typeof inboundEvents.$inferSelect;
 export type InboundStatus = (typeof INBOUND_STATUSES)[number];
-export type NewInboundEvent = Omit<typeof inboundEvents.$inferInsert, 'workspaceId' | 'id'> & { id: string };
+export type NewInboundEvent = Omit<typeof inboundEvents.$inferInsert, 'workspaceId' | 'id'> & {
+  id: string;
+  /** `payload` as JSON text when the verifier kept the body as sent (saves re-serialising it). */
+  payloadJson?: string;
+};
 
 export interface InboundFilters {
   sourceId?: string;
@@ -58,7 +62,7 @@ export class InboundRepository {
         column((r) => r.provider),
         column((r) => r.providerEventId),
         column((r) => r.type),
-        column((r) => JSON.stringify(r.payload)),
+        column((r) => r.payloadJson ?? JSON.stringify(r.payload)),
         column((r) => JSON.stringify(r.headers ?? {})),
       ]),
     );

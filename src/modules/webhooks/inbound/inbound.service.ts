@@ -43,6 +43,7 @@ export interface ReceiveResult {
 }
 
 const cursorSchema = z.object({ id: z.uuid() });
+const sourceIdSchema = z.uuid();
 
 export function toInboundEventJson(row: InboundEventRow) {
   return {
@@ -80,7 +81,7 @@ export class InboundService {
 
   /** `POST /webhooks/in/:source_id`: verify on the raw bytes, store once, hand to the queue. */
   async receive(sourceId: string, req: InboundRequest): Promise<ReceiveResult> {
-    const source = z.uuid().safeParse(sourceId).success ? await this.sources.resolveForIngest(sourceId) : null;
+    const source = sourceIdSchema.safeParse(sourceId).success ? await this.sources.resolveForIngest(sourceId) : null;
     // Unknown and disabled sources look the same from outside.
     if (!source || !source.enabled) throw notFound('Webhook source');
     const events = this.verify(source.provider, req, WebhookSecretVault.active(source.secrets, this.clock.now()), source);
@@ -133,6 +134,7 @@ export class InboundService {
       providerEventId: e.eventId.slice(0, 255),
       type: e.type.slice(0, 255),
       payload: e.payload as object,
+      payloadJson: e.payloadJson,
       headers,
     }));
     let inserted: string[];

@@ -34,5 +34,13 @@ export const verifyStandard: Verifier = (req, ctx) => {
   }
   if (!matched) throw new WebhookVerificationError('bad_signature', 'No webhook-signature v1 value matches');
   const payload = parseJson(req.rawBody);
-  return [{ eventId: id, type: stringField(payload, 'type') ?? 'unknown', payload, occurredAt: at }];
+  return [
+    {
+      eventId: id,
+      type: stringField(payload, 'type') ?? 'unknown',
+      payload,
+      payloadJson: req.rawBody.toString('utf8'),
+      occurredAt: at,
+    },
+  ];
 };

@@ -11,10 +11,11 @@ export const verifyStripe: Verifier = (req, ctx) => {
   const t = /(?:^|,)\s*t=(\d+)/.exec(sig)?.[1];
   if (!t || !/(?:^|,)\s*v1=/.test(sig))
     throw new WebhookVerificationError('missing_header', 'Stripe-Signature has no t= or v1= part');
+  const body = req.rawBody.toString('utf8');
   let event: Stripe.Event | undefined;
   for (const secret of ctx.secrets) {
     try {
-      event = Stripe.webhooks.constructEvent(req.rawBody, sig, secret, STRIPE_TOLERANCE_SECONDS, undefined, ctx.now);
+      event = Stripe.webhooks.constructEvent(body, sig, secret, STRIPE_TOLERANCE_SECONDS, undefined, ctx.now);
       break;
     } catch (err) {
       if (/tolerance/i.test((err as Error).message)) {
@@ -32,6 +33,7 @@ export const verifyStripe: Verifier = (req, ctx) => {
     eventId: event.id,
     type: event.type,
     payload: event,
+    payloadJson: body,
     occurredAt: typeof event.created === 'number' ? new Date(event.created * 1000) : null,
   };
   return [out];

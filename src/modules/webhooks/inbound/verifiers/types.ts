@@ -24,6 +24,8 @@ export interface VerifiedEvent {
   eventId: string;
   type: string;
   payload: unknown;
+  /** The payload's JSON text when it is the whole body as sent: stored as is, not re-serialised. */
+  payloadJson?: string;
   occurredAt: Date | null;
 }
 
