@@ -82,18 +82,20 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
   // The rest of the request (Nest's middleware, guards, handler) runs inside the request's id
   // context, so events and jobs it creates carry its X-Request-Id.
   fastify.addHook('onRequest', (request, _reply, done) => runWithRequestId(request.id, done));
-  fastify.addHook('onRequest', async (request, reply) => {
+  // Hooks on every request are callbacks, not async functions: a promise per hook per request
+  // showed in the ingest profile.
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(security);
     reply.header('x-request-id', request.id);
     (request.raw as { routeUrl?: string }).routeUrl = request.routeOptions.url;
-    if (lifecycle.isShuttingDown) {
-      reply.header('connection', 'close').header('retry-after', '5');
-      throw new DomainError('service_unavailable', 'The server is shutting down; retry shortly');
-    }
+    if (!lifecycle.isShuttingDown) return done();
+    reply.header('connection', 'close').header('retry-after', '5');
+    done(new DomainError('service_unavailable', 'The server is shutting down; retry shortly'));
   });
   // During shutdown, close each keep-alive connection after its response so the server can stop.
-  fastify.addHook('onSend', async (_request, reply) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (lifecycle.isShuttingDown) reply.header('connection', 'close');
+    done(null, payload);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
     metrics.httpDuration

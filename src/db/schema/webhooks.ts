@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { uuidv7 } from 'uuidv7';
 import { idColumn } from './columns';
 import { workspaces } from './identity';
 
@@ -44,7 +45,10 @@ export const webhookSources = pgTable(
 export const inboundEvents = pgTable(
   'inbound_events',
   {
-    id: idColumn(),
+    /** UUIDv7; the primary key is (workspace_id, id) so that one index serves both. */
+    id: uuid()
+      .notNull()
+      .$defaultFn(() => uuidv7()),
     workspaceId: uuid()
       .notNull()
       .references(() => workspaces.id, { onDelete: 'cascade' }),
@@ -68,8 +72,11 @@ export const inboundEvents = pgTable(
     claimedUntil: tz(),
   },
   (t) => [
+    // Ingest writes every index below on each event, so there are as few as the reads allow: the
+    // primary key serves lookups by (workspace, id) and the newest-first list; the dedupe key the
+    // duplicate check; the partial index the relay's scan for rows still to hand over.
+    primaryKey({ name: 'inbound_events_pkey', columns: [t.workspaceId, t.id] }),
     uniqueIndex('inbound_events_dedupe_key').on(t.workspaceId, t.sourceKey, t.providerEventId),
-    index('inbound_events_workspace_idx').on(t.workspaceId, t.id),
     index('inbound_events_pending_idx')
       .on(t.id)
       .where(sql`${t.status} = 'received'`),

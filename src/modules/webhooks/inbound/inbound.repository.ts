@@ -38,6 +38,13 @@ from unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text
 on conflict (workspace_id, source_key, provider_event_id) do nothing
 returning id`;
 
+/** The same for the usual request carrying one event: plain parameters, no arrays to build. */
+const INSERT_ONE_INBOUND_SQL = `
+insert into inbound_events (id, workspace_id, source_id, source_key, provider, provider_event_id, type, payload, headers)
+values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+on conflict (workspace_id, source_key, provider_event_id) do nothing
+returning id`;
+
 /** The inbox. Every method takes the WorkspaceId first, except the system sweep. */
 @Injectable()
 export class InboundRepository {
@@ -52,6 +59,23 @@ export class InboundRepository {
    */
   async insertNew(workspaceId: WorkspaceId, rows: NewInboundEvent[]): Promise<string[]> {
     if (!rows.length) return [];
+    if (rows.length === 1) {
+      const [r] = rows;
+      const result = await this.database.pool.query<{ id: string }>(
+        statement(this.database, 'inbound_insert_one_v1', INSERT_ONE_INBOUND_SQL, [
+          r.id,
+          workspaceId,
+          r.sourceId ?? null,
+          r.sourceKey,
+          r.provider,
+          r.providerEventId,
+          r.type,
+          r.payloadJson ?? JSON.stringify(r.payload),
+          JSON.stringify(r.headers ?? {}),
+        ]),
+      );
+      return result.rows.map((row) => row.id);
+    }
     const column = <T>(pick: (r: NewInboundEvent) => T) => rows.map(pick);
     const result = await this.database.pool.query<{ id: string }>(
       statement(this.database, 'inbound_insert_v1', INSERT_INBOUND_SQL, [
@@ -154,8 +178,8 @@ export class InboundRepository {
   async claimStale(olderThanMs: number, limit: number): Promise<Array<{ id: string; workspaceId: string; replayCount: number }>> {
     const rows = await this.db.execute<{ id: string; workspace_id: string; replay_count: number }>(sql`
       update ${inboundEvents} set claimed_until = now() + interval '60 seconds'
-      where id in (
-        select id from ${inboundEvents}
+      where (workspace_id, id) in (
+        select workspace_id, id from ${inboundEvents}
         where status = 'received'
           and received_at < now() - ${olderThanMs} * interval '1 millisecond'
           and (claimed_until is null or claimed_until < now())

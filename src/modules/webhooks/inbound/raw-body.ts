@@ -28,11 +28,13 @@ export function registerRawBodyRoutes(fastify: FastifyInstance): void {
   if (registered.has(fastify)) return;
   registered.add(fastify);
   fastify.addContentTypeParser(RAW_BODY_CONTENT_TYPE, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-  fastify.addHook('onRequest', async (request: RawBodyRequest) => {
-    if (!wantsRawBody(request)) return;
-    const ct = request.headers['content-type'];
-    request.originalContentType = Array.isArray(ct) ? ct[0] : ct;
-    request.headers['content-type'] = RAW_BODY_CONTENT_TYPE;
+  fastify.addHook('onRequest', (request: RawBodyRequest, _reply, done) => {
+    if (wantsRawBody(request)) {
+      const ct = request.headers['content-type'];
+      request.originalContentType = Array.isArray(ct) ? ct[0] : ct;
+      request.headers['content-type'] = RAW_BODY_CONTENT_TYPE;
+    }
+    done();
   });
 }
 
