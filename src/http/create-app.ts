@@ -79,16 +79,15 @@ export async function createHttpApp(deps: AppDeps): Promise<NestFastifyApplicati
   // which routes them through ProblemDetailsFilter like any other exception.
 
   const security = securityHeaders();
-  // The rest of the request (Nest's middleware, guards, handler) runs inside the request's id
-  // context, so events and jobs it creates carry its X-Request-Id.
-  fastify.addHook('onRequest', (request, _reply, done) => runWithRequestId(request.id, done));
-  // Hooks on every request are callbacks, not async functions: a promise per hook per request
-  // showed in the ingest profile.
+  // One callback hook for what every request needs (hooks run per request, and a promise per
+  // hook showed in the ingest profile). The rest of the request (Nest's middleware, guards,
+  // handler) runs inside the request's id context, so events and jobs it creates carry its
+  // X-Request-Id.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(security);
     reply.header('x-request-id', request.id);
     (request.raw as { routeUrl?: string }).routeUrl = request.routeOptions.url;
-    if (!lifecycle.isShuttingDown) return done();
+    if (!lifecycle.isShuttingDown) return runWithRequestId(request.id, done);
     reply.header('connection', 'close').header('retry-after', '5');
     done(new DomainError('service_unavailable', 'The server is shutting down; retry shortly'));
   });

@@ -1,5 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signStripe, stripeEvent } from '../fakes/webhook-providers';
 import { bearer, createApiKey, registerUser, type RegisteredUser } from '../support/auth';
 import { dbTargets, startTestApp, type TestApp } from '../support/test-app';
 
@@ -122,24 +123,39 @@ describe.each(await dbTargets())('leads API (%s)', (target) => {
       custom_fields: { plan: 'pro' },
     });
     expect(dump.activity.map((a: { type: string }) => a.type)).toEqual(['created', 'merged']);
+    // A provider webhook about the person (kept in the inbox) holds their address too.
+    const source = await t.inject({
+      method: 'POST',
+      url: '/api/v1/webhook-sources',
+      headers: h,
+      payload: { provider: 'stripe', name: 'gdpr', secret: 'whsec_gdpr_0123456789abcdef' },
+    });
+    expect(source.statusCode, source.body).toBe(201);
+    const stripeBody = JSON.stringify(
+      stripeEvent('customer.updated', { id: 'cus_gdpr', object: 'customer', email: 'gdpr@example.com', name: 'Gina Gdpr' }),
+    );
+    const delivered = await t.inject({
+      method: 'POST',
+      url: `/api/v1/webhooks/in/${source.json().id}`,
+      headers: { 'content-type': 'application/json', 'stripe-signature': signStripe(stripeBody, 'whsec_gdpr_0123456789abcdef') },
+      payload: stripeBody,
+    });
+    expect(delivered.statusCode, delivered.body).toBe(200);
 
     const erased = await t.inject({ method: 'DELETE', url: `/api/v1/leads/${lead.id}?erase=true`, headers: h });
     expect(erased.statusCode).toBe(204);
     expect((await t.inject({ url: `/api/v1/leads/${lead.id}`, headers: h })).statusCode).toBe(404);
+    // Every table (the suppression list keeps a hash, never the address).
     const pool = t.runtime.database.pool;
-    for (const table of [
-      'leads',
-      'lead_activities',
-      'lead_import_rows',
-      'idempotency_keys',
-      'events',
-      'email_sends',
-      'sequence_enrolments',
-    ]) {
+    const tables = await pool.query<{ name: string }>(
+      `select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+    );
+    expect(tables.rows.map((r) => r.name)).toEqual(expect.arrayContaining(['leads', 'inbound_events', 'idempotency_keys']));
+    for (const { name } of tables.rows) {
       const found = await pool.query(
-        `select count(*)::int as n from ${table} t where t::text ilike '%gdpr@example.com%' or t::text ilike '%Gina%'`,
+        `select count(*)::int as n from "${name}" t where t::text ilike '%gdpr@example.com%' or t::text ilike '%Gina%'`,
       );
-      expect(found.rows[0].n, table).toBe(0);
+      expect(found.rows[0].n, name).toBe(0);
     }
     const again = await post({ email: 'GDPR@example.com' });
     expect(again.statusCode).toBe(201);

@@ -213,6 +213,13 @@ export class LeadsRepository {
     await tx.execute(
       sql`delete from idempotency_keys where workspace_id = ${ws} and (response_body::text like ${`%${leadId}%`} or response_body::text like ${`%${likeEscape(email)}%`})`,
     );
+    // Provider webhooks about the person (Stripe customers, HubSpot contacts, Zapier posts) sit in
+    // the inbox: their payload and headers are blanked, the row stays so that a provider retry
+    // is still recognised as a duplicate and not processed again.
+    await tx.execute(
+      sql`update inbound_events set payload = '{"erased": true}'::jsonb, headers = '{}'::jsonb
+          where workspace_id = ${ws} and payload::text ilike ${`%${likeEscape(email)}%`}`,
+    );
   }
 
   /** Everything held about one lead, for the GDPR export. */
