@@ -91,14 +91,14 @@ function leadBody() {
   return JSON.stringify({ email: ` Lead${n}@Example.com `, first_name: `Lead ${n}`, source: 'bench', tags: ['bench'] });
 }
 
-function cannon(url, token) {
+function cannon(url, token, duration = DURATION) {
   return new Promise((resolve, reject) => {
     autocannon(
       {
         url: `${url}/api/v1/leads`,
         method: 'POST',
         connections: CONNECTIONS,
-        duration: DURATION,
+        duration,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         requests: [{ setupRequest: (req) => ({ ...req, body: leadBody() }) }],
       },
@@ -158,6 +158,11 @@ async function main() {
       body: leadBody(),
     });
   }
+  // Then under load for a few seconds each, as the webhooks benchmark does: the JIT optimises a
+  // framework's many code paths later than a bare server's few (a first measured round was
+  // up to 40 % slower than the next one without it).
+  await cannon(base.url, baselineToken, 3);
+  await cannon(sb.url, key, 3);
   // Table statistics, as autovacuum gathers them within a minute in any running deployment
   // (pgbench likewise vacuums and analyzes before it measures). On a never-analyzed table every
   // index looks one page long to PostgreSQL's planner, so a lookup by email may walk the
