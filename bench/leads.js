@@ -34,6 +34,7 @@ const POOL_MAX = String(process.env.BENCH_POOL_MAX || 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 2);
 const databases = [];
 const children = [];
+const dataDirs = [];
 
 async function createDatabase() {
   const name = `sb_bench_leads_${crypto.randomBytes(5).toString('hex')}`;
@@ -119,9 +120,11 @@ function summary(r) {
 
 async function main() {
   const [sbDb, baseDb] = [await createDatabase(), await createDatabase()];
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-bench-leads-'));
+  dataDirs.push(dataDir);
   const sb = await startChild('leads-server.js', {
     NODE_ENV: 'development',
-    SWITCHBOARD_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'sb-bench-leads-')),
+    SWITCHBOARD_DATA_DIR: dataDir,
     DATABASE_URL: sbDb,
     REDIS_URL: '',
     HOST: '127.0.0.1',
@@ -209,11 +212,13 @@ main()
     for (const c of children) c.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1500));
     await dropDatabases();
+    for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
     process.exit(pass ? 0 : 2);
   })
   .catch(async (err) => {
     console.error(err);
     for (const c of children) c.kill('SIGKILL');
     await dropDatabases().catch(() => undefined);
+    for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
     process.exit(1);
   });

@@ -37,6 +37,8 @@ const EVENTS = Number(process.env.BENCH_EVENTS || 10000);
 const STRIPE_SECRET = 'whsec_bench_' + crypto.randomBytes(16).toString('hex');
 const databases = [];
 const children = [];
+const redisPrefixes = [];
+const dataDirs = [];
 
 async function redisAvailable() {
   const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
@@ -62,6 +64,21 @@ async function createDatabase() {
   url.pathname = `/${name}`;
   databases.push(name);
   return url.toString();
+}
+
+/** The shared Redis keeps nothing of a run: every key under the run's prefixes goes. */
+async function deleteRedisPrefixes() {
+  if (!redisPrefixes.length) return;
+  const r = new Redis(REDIS_URL);
+  for (const prefix of redisPrefixes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await r.del(...keys);
+    } while (cursor !== '0');
+  }
+  r.disconnect();
 }
 
 async function dropDatabases() {
@@ -96,11 +113,14 @@ function startChild(script, args, env) {
 
 function switchboardEnv(databaseUrl, redis, extra = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
+  const prefix = `sbbench${crypto.randomBytes(3).toString('hex')}:`;
+  dataDirs.push(dataDir);
+  if (redis) redisPrefixes.push(prefix);
   return {
     NODE_ENV: 'development',
     SWITCHBOARD_DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
-    ...(redis ? { REDIS_URL, REDIS_KEY_PREFIX: `sbbench${crypto.randomBytes(3).toString('hex')}:` } : { REDIS_URL: '' }),
+    ...(redis ? { REDIS_URL, REDIS_KEY_PREFIX: prefix } : { REDIS_URL: '' }),
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'warn',
@@ -326,4 +346,6 @@ main()
   .finally(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
     await dropDatabases().catch(() => undefined);
+    await deleteRedisPrefixes().catch(() => undefined);
+    for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
   });

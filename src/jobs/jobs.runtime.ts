@@ -154,13 +154,14 @@ export class JobsRuntime implements BeforeApplicationShutdown {
     return worker;
   }
 
-  private jobLog(job: Job<JobEnvelope>, queue: string): Logger {
+  private jobLog(job: Job<JobEnvelope>, queue: string, attempt?: number): Logger {
     return this.log.child({
       job_id: job.id,
       job: job.name,
       queue,
       workspace_id: job.data?.workspace_id ?? null,
       request_id: job.data?.request_id ?? null,
+      ...(attempt === undefined ? {} : { attempt }),
     });
   }
 
@@ -173,7 +174,10 @@ export class JobsRuntime implements BeforeApplicationShutdown {
       const parsed = def.schema.safeParse(envelope.payload);
       if (!parsed.success) throw new UnrecoverableError(`invalid payload: ${z.prettifyError(parsed.error)}`);
       const attempt = job.attemptsMade + 1;
-      const log = this.jobLog(job, queue).child({ attempt });
+      // The job's logger is made on first use: most jobs log nothing above the configured level,
+      // and a pino child per job showed in the fan-out profile.
+      let jobLogger: Logger | undefined;
+      const logger = () => (jobLogger ??= this.jobLog(job, queue, attempt));
       const ctx: JobContext = {
         job,
         id: String(job.id),
@@ -182,18 +186,20 @@ export class JobsRuntime implements BeforeApplicationShutdown {
         workspaceId: (envelope.workspace_id ?? null) as WorkspaceId | null,
         requestId: envelope.request_id ?? null,
         attempt,
-        log,
+        get log() {
+          return logger();
+        },
       };
       const end = this.metrics.duration.startTimer({ queue, name: job.name });
       try {
         const result = await runWithRequestId(ctx.requestId, () => handler(parsed.data, ctx));
         const seconds = end({ status: 'completed' });
-        log.info({ duration_ms: Math.round(seconds * 1000) }, 'job completed');
+        if (this.log.isLevelEnabled('info')) logger().info({ duration_ms: Math.round(seconds * 1000) }, 'job completed');
         return result;
       } catch (err) {
         if (err instanceof EffectInProgressError && token) {
           end({ status: 'postponed' });
-          log.info({ retry_at: new Date(err.retryAt).toISOString() }, 'effect in progress elsewhere; job postponed');
+          logger().info({ retry_at: new Date(err.retryAt).toISOString() }, 'effect in progress elsewhere; job postponed');
           await job.moveToDelayed(err.retryAt, token);
           throw new DelayedError();
         }
