@@ -32,7 +32,8 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { URL } = require('node:url');
+const support = require('./support');
+const { percentile } = support;
 const pg = require('pg');
 const { Redis } = require('ioredis');
 const { Queue, Worker, createPostgresBackend, runMigrations: runBullMigrations, withBackend } = require('bullmq');
@@ -72,52 +73,13 @@ const SECRETS = {
 };
 const cleanups = [];
 
-async function redisAvailable() {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    await r.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
 async function createDatabase() {
-  const name = `sb_bench_${crypto.randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DB_URL });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: DB_URL });
-    await c.connect();
-    await c.query(`drop database if exists "${name}" with (force)`).catch(() => undefined);
-    await c.end();
-  });
-  const url = new URL(DB_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const { name, url } = await support.createDatabase(DB_URL);
+  cleanups.push(() => support.dropDatabases(DB_URL, [name]));
+  return url;
 }
 
-async function deleteRedisPrefix(prefix) {
-  const r = new Redis(REDIS_URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
-}
-
-function percentile(sorted, p) {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
+const deleteRedisPrefix = (prefix) => support.deleteRedisPrefix(REDIS_URL, prefix);
 
 /** Runs `n` produce() calls from PRODUCERS concurrent loops. */
 async function produce(n, fn) {
@@ -352,7 +314,7 @@ async function main() {
   const wanted = (process.env.BENCH_BACKENDS || 'postgres,redis').split(',').map((b) => b.trim());
   if (wanted.includes('postgres')) results.push(await onPostgres());
   if (wanted.includes('redis')) {
-    if (await redisAvailable()) results.push(await onRedis());
+    if (await support.redisAvailable(REDIS_URL)) results.push(await onRedis());
     else console.log(`(Redis at ${REDIS_URL} not reachable: Redis skipped)`);
   }
   if (wanted.includes('pglite')) results.push(await onPglite());

@@ -17,7 +17,7 @@
  * Needs `npm run build` (the npm script runs it).
  */
 'use strict';
-/* global URL, fetch, clearTimeout */
+/* global fetch, clearTimeout */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -25,6 +25,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const autocannon = require('autocannon');
 const pg = require('pg');
+const support = require('./support');
 
 const DB_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = Number(process.env.BENCH_DURATION_S || 10);
@@ -37,23 +38,12 @@ const children = [];
 const dataDirs = [];
 
 async function createDatabase() {
-  const name = `sb_bench_leads_${crypto.randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DB_URL });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(DB_URL);
-  url.pathname = `/${name}`;
+  const { name, url } = await support.createDatabase(DB_URL, 'sb_bench_leads');
   databases.push(name);
-  return url.toString();
+  return url;
 }
 
-async function dropDatabases() {
-  const admin = new pg.Client({ connectionString: DB_URL });
-  await admin.connect();
-  for (const name of databases) await admin.query(`drop database if exists "${name}" with (force)`).catch(() => undefined);
-  await admin.end();
-}
+const dropDatabases = () => support.dropDatabases(DB_URL, databases);
 
 function startChild(script, env) {
   return new Promise((resolve, reject) => {

@@ -17,7 +17,7 @@
  * BENCH_CONNECTIONS (50), BENCH_EVENTS (10000), BENCH_ONLY (inbound|outbound: run one half). Needs `npm run build` (the script runs it).
  */
 'use strict';
-/* global URL, fetch, clearTimeout */
+/* global fetch, clearTimeout */
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
@@ -26,8 +26,9 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const autocannon = require('autocannon');
 const pg = require('pg');
-const { Redis } = require('ioredis');
 const { uuidv7 } = require('uuidv7');
+const support = require('./support');
+const { percentile } = support;
 
 const DB_URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL || process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -40,52 +41,10 @@ const children = [];
 const redisPrefixes = [];
 const dataDirs = [];
 
-async function redisAvailable() {
-  const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    await r.ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
 async function createDatabase() {
-  const name = `sb_bench_${crypto.randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DB_URL });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(DB_URL);
-  url.pathname = `/${name}`;
+  const { name, url } = await support.createDatabase(DB_URL);
   databases.push(name);
-  return url.toString();
-}
-
-/** The shared Redis keeps nothing of a run: every key under the run's prefixes goes. */
-async function deleteRedisPrefixes() {
-  if (!redisPrefixes.length) return;
-  const r = new Redis(REDIS_URL);
-  for (const prefix of redisPrefixes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await r.del(...keys);
-    } while (cursor !== '0');
-  }
-  r.disconnect();
-}
-
-async function dropDatabases() {
-  const admin = new pg.Client({ connectionString: DB_URL });
-  await admin.connect();
-  for (const name of databases) await admin.query(`drop database if exists "${name}" with (force)`).catch(() => undefined);
-  await admin.end();
+  return url;
 }
 
 function startChild(script, args, env) {
@@ -251,11 +210,6 @@ function receiver() {
   );
 }
 
-function percentile(sorted, p) {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 async function outboundBenchmark(redis) {
   console.log(`\n## Outbound fan-out: ${EVENTS} events × 3 receivers (${redis ? 'Redis' : 'PostgreSQL'} queue)`);
   const db = await createDatabase();
@@ -326,7 +280,7 @@ async function outboundBenchmark(redis) {
 }
 
 async function main() {
-  const redis = await redisAvailable();
+  const redis = await support.redisAvailable(REDIS_URL);
   console.log(
     `Postgres ${DB_URL.replace(/:[^:@/]+@/, ':***@')}; Redis ${redis ? REDIS_URL : 'not available (queue on PostgreSQL)'}; ${os.cpus().length} CPUs; Node ${process.version}`,
   );
@@ -345,7 +299,7 @@ main()
   })
   .finally(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    await dropDatabases().catch(() => undefined);
-    await deleteRedisPrefixes().catch(() => undefined);
+    await support.dropDatabases(DB_URL, databases).catch(() => undefined);
+    for (const prefix of redisPrefixes) await support.deleteRedisPrefix(REDIS_URL, prefix).catch(() => undefined);
     for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
   });
