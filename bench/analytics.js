@@ -20,11 +20,11 @@
  * Needs `npm run build` (the npm script runs it).
  */
 'use strict';
-/* global URL */
 const crypto = require('node:crypto');
 const os = require('node:os');
 const { performance } = require('node:perf_hooks');
 const pg = require('pg');
+const { createDatabase, dropDatabases } = require('./support');
 const { drizzle } = require('drizzle-orm/node-postgres');
 
 const dist = (p) => require(`../dist/src/${p}`);
@@ -245,14 +245,8 @@ async function measure(fn) {
 const ms = (v) => `${v.toFixed(1)} ms`.padStart(10);
 
 async function main() {
-  const name = `sb_bench_analytics_${crypto.randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: DB_URL });
-  await admin.connect();
-  await admin.query(`create database "${name}"`);
-  await admin.end();
-  const url = new URL(DB_URL);
-  url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  const { name, url } = await createDatabase(DB_URL, 'sb_bench_analytics');
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
   let failed = false;
   try {
     const version = (await pool.query('show server_version')).rows[0].server_version;
@@ -296,10 +290,7 @@ async function main() {
   } finally {
     await pool.end();
     if (!process.env.BENCH_KEEP_DB) {
-      const c = new pg.Client({ connectionString: DB_URL });
-      await c.connect();
-      await c.query(`drop database if exists "${name}" with (force)`);
-      await c.end();
+      await dropDatabases(DB_URL, [name]);
       log(`database ${name} dropped`);
     } else log(`database ${name} kept (BENCH_KEEP_DB)`);
   }
