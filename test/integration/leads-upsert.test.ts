@@ -38,7 +38,7 @@ describe.each(await dbTargets())('lead create-or-merge statement (%s)', (target)
   let h: Awaited<ReturnType<typeof openMigrated>>;
   let ws: WorkspaceId;
   const upsert = (raw: Record<string, unknown>, via: 'api' | 'capture' | 'import' = 'api') =>
-    runUpsert(h.db.pool, ws, leadInputSchema.parse(raw), { via, requestId: 'req-1', prepared: target === 'postgres' });
+    runUpsert(h.db, ws, leadInputSchema.parse(raw), { via, requestId: 'req-1' });
   const eventsOf = async (leadId: string) =>
     (await h.db.pool.query(`select type, payload, request_id from events where payload->>'lead_id' = $1 order by id`, [leadId]))
       .rows;

@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { QueryConfig, QueryResultRow } from 'pg';
+import type { QueryResultRow } from 'pg';
 import { uuidv7 } from 'uuidv7';
 import type { WorkspaceId } from '../../auth/auth-context';
+import type { Database } from '../../db/database';
+import { statement } from '../../db/statement';
 import { cleanUtm, emailVariantKey, isEmptyValue, type CustomFields, type Utm } from './lead-normalization';
 import type { ConsentStatus, LeadInput } from './leads.schemas';
-
-/** Anything that runs a query: the pool (one statement = its own transaction) or a transaction's client. */
-export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(config: QueryConfig): Promise<{ rows: R[]; rowCount: number | null }>;
-}
 
 /** How a lead arrived (the `source` of `lead.created`). */
 export type LeadVia = 'capture' | 'api' | 'import';
@@ -173,12 +170,6 @@ export interface UpsertOptions {
   /** Consent a NEW lead gets when the input names none (e.g. `pending` under double opt-in). */
   consentOverride?: { status: ConsentStatus; ip?: string; wording?: string };
   now?: Date;
-  /**
-   * Use a named prepared statement (parsed and planned once per connection). Only on a real
-   * PostgreSQL: embedded PGlite serves every socket connection from ONE session, where the
-   * second connection's PREPARE of the same name fails.
-   */
-  prepared?: boolean;
 }
 
 const orNull = (v: string | null | undefined) => (isEmptyValue(v) ? null : v!);
@@ -226,17 +217,15 @@ export function upsertParams(workspaceId: WorkspaceId, input: LeadInput, opts: U
 
 /** Runs the create-or-merge statement (prepared once per connection), retrying the documented race once. */
 export async function runUpsert(
-  db: Queryable,
+  database: Pick<Database, 'pool' | 'embedded'>,
   workspaceId: WorkspaceId,
   input: LeadInput,
   opts: UpsertOptions,
 ): Promise<UpsertRow> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const { rows } = await db.query<UpsertRow>({
-      name: opts.prepared ? 'leads_upsert_v1' : undefined,
-      text: UPSERT_LEAD_SQL,
-      values: upsertParams(workspaceId, input, opts),
-    });
+    const { rows } = await database.pool.query<UpsertRow>(
+      statement(database, 'leads_upsert_v1', UPSERT_LEAD_SQL, upsertParams(workspaceId, input, opts)),
+    );
     if (rows[0]) return rows[0];
   }
   throw new Error('lead upsert returned no row three times');

@@ -3,8 +3,6 @@ import { and, asc, desc, eq, gt, gte, ilike, lt, or, sql, type SQL } from 'drizz
 import { statement } from '../../db/statement';
 import { tableReader } from '../../db/table-reader';
 import type { WorkspaceId } from '../../auth/auth-context';
-import type { AppConfig } from '../../config/config';
-import { APP_CONFIG } from '../../config/config.module';
 import type { Database, Db } from '../../db/database';
 import { DATABASE, DRIZZLE } from '../../db/database.module';
 import {
@@ -63,20 +61,14 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** Queries on leads and their satellites. Every method takes the workspace first. */
 @Injectable()
 export class LeadsRepository {
-  private readonly prepared: boolean;
-
   constructor(
     @Inject(DRIZZLE) private readonly db: Db,
     @Inject(DATABASE) private readonly database: Database,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    // Named prepared statements on real PostgreSQL only (PGlite serves all connections from one session).
-    this.prepared = config.mode === 'external';
-  }
+  ) {}
 
   /** Create-or-merge in one statement (see lead-upsert.sql.ts). */
   upsert(ws: WorkspaceId, input: LeadInput, opts: UpsertOptions): Promise<UpsertRow> {
-    return runUpsert(this.database.pool, ws, input, { prepared: this.prepared, ...opts });
+    return runUpsert(this.database, ws, input, opts);
   }
 
   transaction<T>(fn: (tx: DbExecutor) => Promise<T>): Promise<T> {

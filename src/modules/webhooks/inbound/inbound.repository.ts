@@ -41,9 +41,23 @@ returning id`;
 /** The same for the usual request carrying one event: plain parameters, no arrays to build. */
 const INSERT_ONE_INBOUND_SQL = `
 insert into inbound_events (id, workspace_id, source_id, source_key, provider, provider_event_id, type, payload, headers)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+values ($2, $1, $3, $4, $5, $6, $7, $8, $9)
 on conflict (workspace_id, source_key, provider_event_id) do nothing
 returning id`;
+
+/** One row's values after the workspace id, in the parameter order of both inserts ($2…$9). */
+function insertValues(r: NewInboundEvent): unknown[] {
+  return [
+    r.id,
+    r.sourceId ?? null,
+    r.sourceKey,
+    r.provider,
+    r.providerEventId,
+    r.type,
+    r.payloadJson ?? JSON.stringify(r.payload),
+    JSON.stringify(r.headers ?? {}),
+  ];
+}
 
 /** The inbox. Every method takes the WorkspaceId first, except the system sweep. */
 @Injectable()
@@ -59,36 +73,15 @@ export class InboundRepository {
    */
   async insertNew(workspaceId: WorkspaceId, rows: NewInboundEvent[]): Promise<string[]> {
     if (!rows.length) return [];
-    if (rows.length === 1) {
-      const [r] = rows;
-      const result = await this.database.pool.query<{ id: string }>(
-        statement(this.database, 'inbound_insert_one_v1', INSERT_ONE_INBOUND_SQL, [
-          r.id,
-          workspaceId,
-          r.sourceId ?? null,
-          r.sourceKey,
-          r.provider,
-          r.providerEventId,
-          r.type,
-          r.payloadJson ?? JSON.stringify(r.payload),
-          JSON.stringify(r.headers ?? {}),
-        ]),
-      );
-      return result.rows.map((row) => row.id);
-    }
-    const column = <T>(pick: (r: NewInboundEvent) => T) => rows.map(pick);
+    const values = rows.map(insertValues);
     const result = await this.database.pool.query<{ id: string }>(
-      statement(this.database, 'inbound_insert_v1', INSERT_INBOUND_SQL, [
-        workspaceId,
-        column((r) => r.id),
-        column((r) => r.sourceId ?? null),
-        column((r) => r.sourceKey),
-        column((r) => r.provider),
-        column((r) => r.providerEventId),
-        column((r) => r.type),
-        column((r) => r.payloadJson ?? JSON.stringify(r.payload)),
-        column((r) => JSON.stringify(r.headers ?? {})),
-      ]),
+      values.length === 1
+        ? statement(this.database, 'inbound_insert_one_v2', INSERT_ONE_INBOUND_SQL, [workspaceId, ...values[0]])
+        : // One array per column ($2 = every id, $3 = every source id, …).
+          statement(this.database, 'inbound_insert_v1', INSERT_INBOUND_SQL, [
+            workspaceId,
+            ...values[0].map((_, c) => values.map((v) => v[c])),
+          ]),
     );
     return result.rows.map((r) => r.id);
   }

@@ -1,7 +1,7 @@
 // standardwebhooks (the spec's reference package) computes the signatures; the timestamp window
 // is checked here with the injectable clock (same ±5 minutes as the package).
 import { Webhook } from 'standardwebhooks';
-import { WebhookVerificationError, checkTimestamp, header, parseJson, safeEqual, stringField, type Verifier } from './types';
+import { WebhookVerificationError, checkTimestamp, header, parseJsonText, safeEqual, stringField, type Verifier } from './types';
 
 export const STANDARD_TOLERANCE_MS = 5 * 60_000;
 
@@ -33,14 +33,7 @@ export const verifyStandard: Verifier = (req, ctx) => {
     }
   }
   if (!matched) throw new WebhookVerificationError('bad_signature', 'No webhook-signature v1 value matches');
-  const payload = parseJson(req.rawBody);
-  return [
-    {
-      eventId: id,
-      type: stringField(payload, 'type') ?? 'unknown',
-      payload,
-      payloadJson: req.rawBody.toString('utf8'),
-      occurredAt: at,
-    },
-  ];
+  const payloadJson = req.rawBody.toString('utf8');
+  const payload = parseJsonText(payloadJson);
+  return [{ eventId: id, type: stringField(payload, 'type') ?? 'unknown', payload, payloadJson, occurredAt: at }];
 };

@@ -84,8 +84,12 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 export function parseJson(raw: Buffer): unknown {
+  return parseJsonText(raw.toString('utf8'));
+}
+
+export function parseJsonText(text: string): unknown {
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return JSON.parse(text);
   } catch {
     throw new WebhookVerificationError('malformed_payload', 'The body is not valid JSON');
   }
